@@ -1,0 +1,2 @@
+DROP TABLE periodic_jobs;
+DROP TABLE background_jobs;

@@ -1,0 +1,54 @@
+//! `AppState`: everything a request, job or webhook needs, built once per process.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::db::{self, DbConn, DbPool};
+use crate::error::AppResult;
+use crate::events::EventBus;
+use crate::keys::Keys;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DbPool,
+    pub events: EventBus,
+    pub config: Arc<Config>,
+    pub keys: Arc<Keys>,
+    /// Base URL for links and webhook URLs (`PUBLIC_URL`, or the bound local port).
+    pub public_url: Arc<str>,
+    /// Cancelled on SIGTERM/SIGINT; long-running tasks stop claiming work.
+    pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    /// Wires the state from settings; `database_url` comes from `db::embedded::resolve`.
+    pub async fn build(
+        config: Config,
+        database_url: &str,
+        keys: Keys,
+        public_url: String,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let pool = db::pool(database_url, config.database_pool_size)?;
+        let events = match &config.redis_url {
+            Some(url) => {
+                EventBus::redis(url.expose(), &config.events_channel, shutdown.clone()).await?
+            }
+            None => EventBus::in_process(),
+        };
+        Ok(Self {
+            db: pool,
+            events,
+            config: Arc::new(config),
+            keys: Arc::new(keys),
+            public_url: public_url.into(),
+            shutdown,
+        })
+    }
+
+    pub async fn conn(&self) -> AppResult<DbConn> {
+        Ok(self.db.get().await?)
+    }
+}

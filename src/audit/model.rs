@@ -1,0 +1,59 @@
+//! The `audit_log` table.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::audit_log;
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub details: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct NewAuditEntry<'a> {
+    pub actor_id: Option<Uuid>,
+    pub action: &'a str,
+    pub target_type: &'a str,
+    pub target_id: &'a str,
+    pub details: serde_json::Value,
+}
+
+impl NewAuditEntry<'_> {
+    pub async fn insert(&self, conn: &mut AsyncPgConnection) -> QueryResult<()> {
+        diesel::insert_into(audit_log::table)
+            .values(self)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+impl AuditEntry {
+    /// Newest first, keyset on id.
+    pub async fn page(
+        conn: &mut AsyncPgConnection,
+        before: Option<i64>,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        let mut query = audit_log::table
+            .select(Self::as_select())
+            .order(audit_log::id.desc())
+            .limit(limit)
+            .into_boxed();
+        if let Some(before) = before {
+            query = query.filter(audit_log::id.lt(before));
+        }
+        query.load(conn).await
+    }
+}

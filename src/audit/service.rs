@@ -1,0 +1,34 @@
+//! Writing and reading the audit trail.
+
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use super::model::{AuditEntry, NewAuditEntry};
+use crate::app::AppState;
+use crate::error::AppResult;
+
+/// Call inside the transaction that makes the change, so the row exists exactly when it does.
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    actor_id: Option<Uuid>,
+    action: &str,
+    target_type: &str,
+    target_id: &str,
+    details: serde_json::Value,
+) -> AppResult<()> {
+    NewAuditEntry {
+        actor_id,
+        action,
+        target_type,
+        target_id,
+        details,
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn page(state: &AppState, before: Option<i64>, limit: i64) -> AppResult<Vec<AuditEntry>> {
+    let mut conn = state.conn().await?;
+    Ok(AuditEntry::page(&mut conn, before, limit).await?)
+}

@@ -1,0 +1,195 @@
+//! Sign-in flows. Every refresh token belongs to a family (one sign-in); presenting a used
+//! token revokes the family (RFC 9700 reuse detection).
+
+use chrono::{DateTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use uuid::Uuid;
+
+use super::model::{LoginFailure, NewRefreshToken, RefreshToken};
+use super::{password, throttle, tokens, AuthError, Viewer};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::users::service::{self as users, NewAccount};
+use crate::users::{User, UserStatus};
+
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+    pub user: User,
+}
+
+pub async fn register(state: &AppState, account: NewAccount) -> AppResult<Session> {
+    if !state.config.allow_signup {
+        return Err(AuthError::SignupDisabled.into());
+    }
+    let user = users::create(state, None, account).await?;
+    let mut conn = state.conn().await?;
+    start_session(state, &mut conn, user, None).await
+}
+
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password_input: &str,
+    ip: &str,
+) -> AppResult<Session> {
+    let email = users::normalize_email(email);
+    let now = Utc::now();
+    let mut conn = state.conn().await?;
+    throttle::check(&mut conn, &email, ip, now).await?;
+    let user = User::find_by_email(&mut conn, &email).await?;
+    let ok = password::verify(
+        password_input,
+        user.as_ref().map(|u| u.password_hash.as_str()),
+    )
+    .await?;
+    let user = match (ok, user) {
+        (true, Some(user)) => user,
+        _ => {
+            LoginFailure::record(&mut conn, &email, ip).await?;
+            return Err(AuthError::InvalidCredentials.into());
+        }
+    };
+    if user.status != UserStatus::Active {
+        return Err(AuthError::Suspended.into());
+    }
+    LoginFailure::clear_email(&mut conn, &email).await?;
+    start_session(state, &mut conn, user, None).await
+}
+
+enum Rotation {
+    Rotated(Box<Session>),
+    Reused,
+    Invalid,
+}
+
+pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Session> {
+    let hash = tokens::hash_refresh_token(presented);
+    let state2 = state.clone();
+    let mut conn = state.conn().await?;
+    let outcome = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            let now = Utc::now();
+            let Some(token) = RefreshToken::find_by_hash_for_update(conn, &hash).await? else {
+                return Ok(Rotation::Invalid);
+            };
+            if token.used_at.is_some() || token.revoked_at.is_some() {
+                // Committed with the error below: a stolen token must not stay usable.
+                RefreshToken::revoke_family(conn, token.family_id, now).await?;
+                return Ok(Rotation::Reused);
+            }
+            if token.expires_at <= now {
+                return Ok(Rotation::Invalid);
+            }
+            let user = User::find(conn, token.user_id).await?;
+            if user.status != UserStatus::Active {
+                RefreshToken::revoke_family(conn, token.family_id, now).await?;
+                return Ok(Rotation::Invalid);
+            }
+            RefreshToken::mark_used(conn, token.id, now).await?;
+            let session = start_session(&state2, conn, user, Some(token.family_id)).await?;
+            Ok(Rotation::Rotated(Box::new(session)))
+        })
+        .await?;
+    match outcome {
+        Rotation::Rotated(session) => Ok(*session),
+        Rotation::Reused => {
+            tracing::warn!("refresh token reuse detected; family revoked");
+            Err(AuthError::RefreshReuse.into())
+        }
+        Rotation::Invalid => Err(AuthError::InvalidToken.into()),
+    }
+}
+
+/// Ends the sign-in the token belongs to. Unknown tokens are ignored: logging out twice is fine.
+pub async fn logout(state: &AppState, presented: &str) -> AppResult<()> {
+    let hash = tokens::hash_refresh_token(presented);
+    let mut conn = state.conn().await?;
+    if let Some(token) = RefreshToken::find_by_hash_for_update(&mut conn, &hash).await? {
+        RefreshToken::revoke_family(&mut conn, token.family_id, Utc::now()).await?;
+    }
+    Ok(())
+}
+
+/// Revokes every session of the user, including outstanding access tokens, and starts a new one.
+pub async fn change_password(
+    state: &AppState,
+    viewer: &Viewer,
+    current: &str,
+    new: &str,
+) -> AppResult<Session> {
+    password::validate("newPassword", new)?;
+    let mut conn = state.conn().await?;
+    let user = User::find(&mut conn, viewer.id).await?;
+    if !password::verify(current, Some(&user.password_hash)).await? {
+        return Err(AuthError::WrongCurrentPassword.into());
+    }
+    let new_hash = password::hash(new).await?;
+    let state2 = state.clone();
+    let user_id = user.id;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        users::set_password_hash(conn, user_id, new_hash).await?;
+        User::bump_token_version(conn, user_id).await?;
+        RefreshToken::revoke_all_for_user(conn, user_id, Utc::now()).await?;
+        let user = User::find(conn, user_id).await?;
+        start_session(&state2, conn, user, None).await
+    })
+    .await
+}
+
+/// Resolves a bearer access token to the current user, who must still be active.
+pub async fn authenticate(state: &AppState, access_token: &str) -> AppResult<Viewer> {
+    let claims = tokens::decode_access_token(state.keys.jwt_secret.expose(), access_token)?;
+    let mut conn = state.conn().await?;
+    let user = match User::find(&mut conn, claims.sub).await {
+        Ok(user) => user,
+        Err(diesel::result::Error::NotFound) => return Err(AuthError::InvalidToken.into()),
+        Err(e) => return Err(e.into()),
+    };
+    if user.status != UserStatus::Active || user.token_version != claims.ver {
+        return Err(AuthError::InvalidToken.into());
+    }
+    Ok(Viewer {
+        id: user.id,
+        role: user.role,
+    })
+}
+
+async fn start_session(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    user: User,
+    family: Option<Uuid>,
+) -> AppResult<Session> {
+    let now: DateTime<Utc> = Utc::now();
+    let ttl = state.config.access_token_ttl.as_secs() as i64;
+    let access_token = tokens::issue_access_token(state.keys.jwt_secret.expose(), &user, ttl, now)?;
+    let refresh_token = tokens::new_refresh_token();
+    let refresh_ttl =
+        chrono::Duration::from_std(state.config.refresh_token_ttl).map_err(AppError::internal)?;
+    NewRefreshToken {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        family_id: family.unwrap_or_else(Uuid::now_v7),
+        token_hash: &tokens::hash_refresh_token(&refresh_token),
+        expires_at: now + refresh_ttl,
+    }
+    .insert(conn)
+    .await?;
+    Ok(Session {
+        access_token,
+        refresh_token,
+        expires_in: ttl,
+        user,
+    })
+}
+
+/// Deletes expired refresh tokens and login failures older than the throttle window.
+pub async fn purge_expired(state: &AppState) -> AppResult<(usize, usize)> {
+    let mut conn = state.conn().await?;
+    let now = Utc::now();
+    let tokens = RefreshToken::delete_expired(&mut conn, now).await?;
+    let failures = LoginFailure::delete_older_than(&mut conn, now - throttle::WINDOW).await?;
+    Ok((tokens, failures))
+}

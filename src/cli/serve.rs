@@ -1,0 +1,122 @@
+//! `serve` and `worker`: start everything, run until SIGTERM/SIGINT, then stop in order.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::app::AppState;
+use crate::config::Config;
+use crate::db::{embedded, migrations};
+use crate::jobs::{self, Runner, Scheduler};
+use crate::users::service::FirstAdmin;
+
+/// How long in-flight jobs get to finish after a shutdown signal.
+const JOB_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub async fn run(config: Config, with_http: bool) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+
+    let keys = super::load_keys(&config)?;
+    let mut db = embedded::resolve(&config).await?;
+    let applied = migrations::run(db.url.expose()).await?;
+    if !applied.is_empty() {
+        tracing::info!(count = applied.len(), "applied migrations");
+    }
+
+    let listener = if with_http {
+        Some(tokio::net::TcpListener::bind((config.bind_host.as_str(), config.port)).await?)
+    } else {
+        None
+    };
+    let port = match &listener {
+        Some(l) => l.local_addr()?.port(),
+        None => config.port,
+    };
+    let public_url = config.public_url_for_port(port);
+    let app = AppState::build(
+        config,
+        db.url.expose(),
+        keys,
+        public_url.clone(),
+        shutdown.clone(),
+    )
+    .await?;
+
+    if let FirstAdmin::Created {
+        email,
+        generated_password,
+    } = crate::users::service::ensure_first_admin(&app)
+        .await
+        .map_err(|e| e.into_anyhow())?
+    {
+        println!("Created the first admin account: {email}");
+        match generated_password {
+            Some(password) => {
+                println!("  password: {password}   (shown once; change it with changePassword)")
+            }
+            None => println!("  password: from ADMIN_PASSWORD"),
+        }
+    }
+
+    let runner = Runner::new(
+        app.db.clone(),
+        jobs::registry(&app),
+        app.config.jobs.clone(),
+    );
+    let jobs_task = tokio::spawn(runner.run(db.url.expose().to_owned(), shutdown.clone()));
+    let scheduler = Scheduler::new(app.db.clone(), jobs::periodic_jobs());
+    let scheduler_task = tokio::spawn(scheduler.run(Duration::from_secs(30), shutdown.clone()));
+
+    if let Some(listener) = listener {
+        let local = listener.local_addr()?;
+        println!("Ringcast is listening on http://{local}");
+        println!("  GraphQL:  {public_url}/graphql");
+        println!("  GraphiQL: {public_url}/graphiql");
+        tracing::info!(addr = %local, "HTTP server started");
+        let router = crate::server::router(app.clone());
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await?;
+    } else {
+        println!("Ringcast worker running (jobs only)");
+        shutdown.cancelled().await;
+    }
+
+    tracing::info!("shutting down: waiting for running jobs");
+    if tokio::time::timeout(JOB_DRAIN_TIMEOUT, jobs_task)
+        .await
+        .is_err()
+    {
+        tracing::warn!("jobs did not finish in time; they will run again elsewhere");
+    }
+    scheduler_task.abort();
+    app.db.close();
+    if let Some(cluster) = db.cluster.as_mut() {
+        cluster.stop();
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received");
+    shutdown.cancel();
+}

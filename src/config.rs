@@ -1,0 +1,181 @@
+//! Settings read once from the environment at boot; every one is listed in `.env.example`.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A value that must never reach logs, GraphQL responses or error messages.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("setting {name}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `None` means "find or start a PostgreSQL" (see `db::embedded`).
+    pub database_url: Option<Secret>,
+    pub database_pool_size: usize,
+    /// `None` means the in-process event bus.
+    pub redis_url: Option<Secret>,
+    /// Redis channel the event bus publishes on; tests give each app its own.
+    pub events_channel: String,
+    pub bind_host: String,
+    /// 0 asks the OS for a free port.
+    pub port: u16,
+    /// Base for webhook URLs Twilio calls; derived from the bound port when unset.
+    pub public_url: Option<String>,
+    pub trust_proxy: bool,
+    pub data_dir: PathBuf,
+    /// Loaded from `data_dir` (or generated there) when unset; see `secrets`.
+    pub jwt_secret: Option<Secret>,
+    pub encryption_key: Option<Secret>,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<Secret>,
+    pub allow_signup: bool,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub log_format: LogFormat,
+    pub graphql: GraphqlLimits,
+    pub jobs: JobSettings,
+}
+
+#[derive(Clone, Debug)]
+pub struct GraphqlLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct JobSettings {
+    /// Concurrent jobs per process.
+    pub workers: usize,
+    /// How often an idle worker looks for jobs when no NOTIFY arrives.
+    pub poll_interval: Duration,
+    /// First retry delay; doubles with every failure.
+    pub retry_base: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            database_url: var("DATABASE_URL").map(Secret::new),
+            database_pool_size: var_parsed("DATABASE_POOL_SIZE")?.unwrap_or(16),
+            redis_url: var("REDIS_URL").map(Secret::new),
+            events_channel: var("EVENTS_CHANNEL").unwrap_or_else(|| "ringcast:events".into()),
+            bind_host: var("BIND_HOST").unwrap_or_else(|| "0.0.0.0".into()),
+            port: var_parsed("PORT")?.unwrap_or(5000),
+            public_url: var("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
+            trust_proxy: var_bool("TRUST_PROXY")?.unwrap_or(false),
+            data_dir: var("DATA_DIR").map_or_else(|| PathBuf::from("./data"), PathBuf::from),
+            jwt_secret: var("JWT_SECRET").map(Secret::new),
+            encryption_key: var("ENCRYPTION_KEY").map(Secret::new),
+            admin_email: var("ADMIN_EMAIL"),
+            admin_password: var("ADMIN_PASSWORD").map(Secret::new),
+            allow_signup: var_bool("ALLOW_SIGNUP")?.unwrap_or(true),
+            access_token_ttl: Duration::from_secs(
+                var_parsed("ACCESS_TOKEN_TTL_SECS")?.unwrap_or(900),
+            ),
+            refresh_token_ttl: Duration::from_secs(
+                var_parsed("REFRESH_TOKEN_TTL_SECS")?.unwrap_or(30 * 24 * 3600),
+            ),
+            log_format: match var("LOG_FORMAT").as_deref() {
+                None | Some("text") => LogFormat::Text,
+                Some("json") => LogFormat::Json,
+                Some(other) => {
+                    return Err(ConfigError {
+                        name: "LOG_FORMAT",
+                        reason: format!("expected text or json, got {other:?}"),
+                    })
+                }
+            },
+            graphql: GraphqlLimits {
+                max_depth: var_parsed("GRAPHQL_MAX_DEPTH")?.unwrap_or(12),
+                max_complexity: var_parsed("GRAPHQL_MAX_COMPLEXITY")?.unwrap_or(1000),
+                max_body_bytes: var_parsed("GRAPHQL_MAX_BODY_BYTES")?.unwrap_or(1024 * 1024),
+            },
+            jobs: JobSettings {
+                workers: var_parsed("JOB_WORKERS")?.unwrap_or(4),
+                poll_interval: Duration::from_millis(
+                    var_parsed("JOB_POLL_INTERVAL_MS")?.unwrap_or(5_000),
+                ),
+                retry_base: Duration::from_secs(var_parsed("JOB_RETRY_BASE_SECS")?.unwrap_or(30)),
+            },
+        })
+    }
+
+    /// The base URL callers outside reach us at; falls back to the local port.
+    pub fn public_url_for_port(&self, bound_port: u16) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://127.0.0.1:{bound_port}"))
+    }
+}
+
+/// A set, non-empty environment variable.
+pub fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+pub fn required_var(name: &'static str) -> Result<String, ConfigError> {
+    var(name).ok_or(ConfigError {
+        name,
+        reason: "is required".into(),
+    })
+}
+
+pub fn var_parsed<T>(name: &'static str) -> Result<Option<T>, ConfigError>
+where
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    var(name)
+        .map(|raw| {
+            raw.trim().parse().map_err(|e: T::Err| ConfigError {
+                name,
+                reason: format!("cannot parse {raw:?}: {e}"),
+            })
+        })
+        .transpose()
+}
+
+pub fn var_bool(name: &'static str) -> Result<Option<bool>, ConfigError> {
+    var(name)
+        .map(|raw| match raw.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err(ConfigError {
+                name,
+                reason: format!("expected true or false, got {raw:?}"),
+            }),
+        })
+        .transpose()
+}

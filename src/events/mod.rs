@@ -1,0 +1,114 @@
+//! Domain events after commit: Redis pub/sub between nodes, a tokio broadcast inside one.
+//!
+//! Each process runs one Redis subscriber task that feeds a broadcast channel; GraphQL
+//! subscriptions read that channel. Without Redis the channel is fed directly.
+
+mod redis_bus;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub use redis_bus::RedisPool;
+
+/// Small on purpose: subscribers re-read the current state from PostgreSQL.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub kind: String,
+    pub owner_id: Uuid,
+    pub campaign_id: Option<Uuid>,
+    pub call_id: Option<Uuid>,
+    pub status: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl Event {
+    pub fn new(kind: &str, owner_id: Uuid) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            owner_id,
+            campaign_id: None,
+            call_id: None,
+            status: None,
+            at: Utc::now(),
+        }
+    }
+}
+
+const LOCAL_CAPACITY: usize = 4096;
+
+#[derive(Clone)]
+pub struct EventBus {
+    local: broadcast::Sender<Event>,
+    redis: Option<Arc<redis_bus::RedisPublisher>>,
+}
+
+impl EventBus {
+    pub fn in_process() -> Self {
+        tracing::info!(
+            "events: REDIS_URL unset, using the in-process event bus (single node only)"
+        );
+        Self {
+            local: broadcast::channel(LOCAL_CAPACITY).0,
+            redis: None,
+        }
+    }
+
+    /// Connects, and returns once this process is subscribed, so no event published after
+    /// start-up is missed.
+    pub async fn redis(
+        url: &str,
+        channel: &str,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let local = broadcast::channel(LOCAL_CAPACITY).0;
+        let publisher = redis_bus::start(url, channel, local.clone(), shutdown).await?;
+        tracing::info!(channel, "events: using Redis pub/sub");
+        Ok(Self {
+            local,
+            redis: Some(Arc::new(publisher)),
+        })
+    }
+
+    /// Failures are logged, not returned: the state change is already committed and
+    /// subscribers recover by re-reading it.
+    pub async fn publish(&self, event: Event) {
+        match &self.redis {
+            Some(redis) => {
+                if let Err(e) = redis.publish(&event).await {
+                    tracing::warn!(error = %e, event.kind = %event.kind, "could not publish event to Redis");
+                }
+            }
+            None => {
+                // No receivers is fine: nobody is subscribed right now.
+                let _ = self.local.send(event);
+            }
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.local.subscribe()
+    }
+
+    pub fn backend(&self) -> &'static str {
+        if self.redis.is_some() {
+            "redis"
+        } else {
+            "in-process"
+        }
+    }
+
+    pub fn redis_pool(&self) -> Option<RedisPool> {
+        self.redis.as_ref().map(|r| r.pool.clone())
+    }
+
+    /// `None` when no Redis is configured; otherwise whether it answers PING.
+    pub async fn ping(&self) -> Option<Result<(), String>> {
+        let redis = self.redis.as_ref()?;
+        Some(redis.ping().await.map_err(|e| e.to_string()))
+    }
+}

@@ -1,0 +1,157 @@
+//! `POST/GET /graphql`: body limit, bearer auth, request metadata, then the schema.
+//!
+//! The body is read through our own limit because async-graphql-axum's extractor does not
+//! apply axum's body limit.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use async_graphql::http::MultipartOptions;
+use async_graphql::ServerError;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::context::RequestMeta;
+use crate::auth;
+use crate::error::{AppError, ErrorCode};
+use crate::server::ServerState;
+
+pub async fn graphql_post(
+    State(server): State<ServerState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let max = server.app.config.graphql.max_body_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > max) {
+        return too_large(max);
+    }
+    let exceeded = Arc::new(AtomicBool::new(false));
+    let mut seen = 0usize;
+    let flag = exceeded.clone();
+    let reader = body
+        .into_data_stream()
+        .map(move |chunk| {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            seen += chunk.len();
+            if seen > max {
+                flag.store(true, Ordering::Relaxed);
+                return Err(std::io::Error::other("request body too large"));
+            }
+            Ok(chunk)
+        })
+        .into_async_read();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let options = MultipartOptions::default()
+        .max_file_size(max)
+        .max_num_files(4);
+    let request = match async_graphql::http::receive_body(content_type, reader, options).await {
+        Ok(request) => request,
+        Err(_) if exceeded.load(Ordering::Relaxed) => return too_large(max),
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                &e.to_string(),
+            )
+        }
+    };
+    execute(server, &headers, peer, request).await
+}
+
+pub async fn graphql_get(
+    State(server): State<ServerState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+        Ok(request) => request,
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                &e.to_string(),
+            )
+        }
+    };
+    execute(server, &headers, peer, request).await
+}
+
+async fn execute(
+    server: ServerState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    mut request: async_graphql::Request,
+) -> Response {
+    // An invalid token is treated as no token: `login` must work with a stale header, and
+    // every protected field answers UNAUTHENTICATED on its own.
+    if let Some(token) = bearer(headers) {
+        match auth::service::authenticate(&server.app, token).await {
+            Ok(viewer) => request = request.data(viewer),
+            Err(AppError::Unauthenticated(_)) => {}
+            Err(e) => {
+                return error_response(StatusCode::SERVICE_UNAVAILABLE, e.code(), &e.message())
+            }
+        }
+    }
+    request = request.data(RequestMeta {
+        ip: client_ip(headers, peer, server.app.config.trust_proxy),
+    });
+    let response = server.schema.execute(request).await;
+    async_graphql_axum::GraphQLResponse::from(response).into_response()
+}
+
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    strip_bearer(value)
+}
+
+pub fn strip_bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The first X-Forwarded-For hop only when we sit behind a proxy we trust.
+pub fn client_ip(headers: &HeaderMap, peer: SocketAddr, trust_proxy: bool) -> String {
+    if trust_proxy {
+        if let Some(forwarded) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            return forwarded.to_owned();
+        }
+    }
+    peer.ip().to_string()
+}
+
+fn too_large(max: usize) -> Response {
+    error_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::BadUserInput,
+        &format!("request body too large: the limit is {max} bytes"),
+    )
+}
+
+pub fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code.as_str());
+    let body = async_graphql::Response::from_errors(vec![error]);
+    (status, axum::Json(body)).into_response()
+}

@@ -1,0 +1,60 @@
+//! Assembles the GraphQL schema from the domains' roots; owns no business rules.
+
+pub mod context;
+pub mod extension;
+pub mod guards;
+pub mod http;
+pub mod ids;
+pub mod pagination;
+pub mod ws;
+
+use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
+
+use crate::app::AppState;
+use crate::{audit, auth, users};
+
+#[derive(MergedObject, Default)]
+pub struct Query(
+    auth::graphql::AuthQuery,
+    users::graphql::UsersQuery,
+    audit::graphql::AuditQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(auth::graphql::AuthMutation, users::graphql::UsersMutation);
+
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(users::graphql::UsersSubscription);
+
+pub type RingcastSchema = Schema<Query, Mutation, Subscription>;
+
+/// The schema without runtime data: shared by `serve`, tests and `export-schema`.
+pub fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+}
+
+pub fn schema(state: AppState) -> RingcastSchema {
+    let limits = state.config.graphql.clone();
+    builder()
+        .data(state)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(limits.max_depth * 2)
+        .limit_directives(16)
+        .extension(extension::Observe)
+        .finish()
+}
+
+/// The SDL with sorted fields, arguments and enum values, as kept in `schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl_with_options(
+        SDLExportOptions::new()
+            .sorted_fields()
+            .sorted_arguments()
+            .sorted_enum_items(),
+    )
+}

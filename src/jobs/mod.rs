@@ -1,0 +1,48 @@
+//! A PostgreSQL job queue after crates.io's: enqueue inside the domain transaction, claim
+//! with `FOR UPDATE SKIP LOCKED`, wake on NOTIFY, retry with exponential backoff.
+//!
+//! Jobs must be idempotent: a process that dies mid-job releases its lock and the job runs again.
+
+pub mod periodic;
+pub mod queue;
+pub mod registry;
+pub mod runner;
+
+use std::future::Future;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::app::AppState;
+
+pub use periodic::{PeriodicJob, Scheduler};
+pub use queue::enqueue;
+pub use registry::Registry;
+pub use runner::Runner;
+
+pub trait BackgroundJob: Serialize + DeserializeOwned + Send + Sync + 'static {
+    const JOB_TYPE: &'static str;
+    const PRIORITY: i16 = 0;
+
+    /// Jobs with the same key are queued at most once at a time.
+    fn dedupe_key(&self) -> Option<String> {
+        None
+    }
+
+    fn run(self, state: AppState) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// Every job type this binary runs, with the state they run against.
+pub fn registry(state: &AppState) -> Registry {
+    let mut registry = Registry::default();
+    registry.register::<crate::auth::jobs::PurgeExpiredTokens>(state.clone());
+    registry
+}
+
+/// Every periodic job this binary schedules.
+pub fn periodic_jobs() -> Vec<PeriodicJob> {
+    vec![PeriodicJob::new(
+        &crate::auth::jobs::PurgeExpiredTokens,
+        std::time::Duration::from_secs(3600),
+    )]
+}

@@ -1,0 +1,16 @@
+//! Ringcast: a GraphQL server for automated outbound calling campaigns.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod graphql;
+pub mod jobs;
+pub mod keys;
+pub mod observability;
+pub mod server;
+pub mod users;

@@ -1,0 +1,125 @@
+//! The HTTP surface: GraphQL (+ websockets), GraphiQL, health, readiness and metrics.
+
+use std::any::Any;
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde_json::json;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
+
+use crate::app::AppState;
+use crate::error::ErrorCode;
+use crate::graphql::{self, RingcastSchema};
+use crate::{jobs, observability};
+
+#[derive(Clone)]
+pub struct ServerState {
+    pub app: AppState,
+    pub schema: RingcastSchema,
+    pub metrics: PrometheusHandle,
+}
+
+pub fn router(app: AppState) -> Router {
+    let state = ServerState {
+        schema: graphql::schema(app.clone()),
+        metrics: observability::metrics_handle(),
+        app,
+    };
+    Router::new()
+        .route(
+            "/graphql",
+            get(graphql::http::graphql_get).post(graphql::http::graphql_post),
+        )
+        .route("/graphql/ws", get(graphql::ws::graphql_ws))
+        .route("/graphiql", get(graphiql))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(
+            CompressionLayer::new()
+                .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
+        )
+        .with_state(state)
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        async_graphql::http::GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("Ringcast GraphiQL")
+            .finish(),
+    )
+}
+
+async fn readyz(axum::extract::State(server): axum::extract::State<ServerState>) -> Response {
+    let database = match database_ping(&server.app).await {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => e,
+    };
+    let redis = match server.app.events.ping().await {
+        None => "not configured".to_owned(),
+        Some(Ok(())) => "ok".to_owned(),
+        Some(Err(e)) => e,
+    };
+    let ready = database == "ok" && (redis == "ok" || redis == "not configured");
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(json!({"ready": ready, "database": database, "redis": redis})),
+    )
+        .into_response()
+}
+
+async fn database_ping(app: &AppState) -> Result<(), String> {
+    use diesel_async::RunQueryDsl;
+    let mut conn = app.db.get().await.map_err(|e| e.to_string())?;
+    diesel::sql_query("SELECT 1")
+        .execute(&mut conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+async fn metrics(axum::extract::State(server): axum::extract::State<ServerState>) -> Response {
+    let pool = server.app.db.status();
+    metrics::gauge!("db_pool_connections").set(pool.size as f64);
+    metrics::gauge!("db_pool_available").set(pool.available as f64);
+    metrics::gauge!("db_pool_max").set(pool.max_size as f64);
+    if let Ok(mut conn) = server.app.db.get().await {
+        if let Ok(depth) = jobs::queue::depth(&mut conn).await {
+            metrics::gauge!("job_queue_depth").set(depth.jobs as f64);
+            let age = depth.oldest.map_or(0.0, |t| {
+                (chrono::Utc::now() - t).num_milliseconds() as f64 / 1000.0
+            });
+            metrics::gauge!("job_queue_oldest_age_seconds").set(age);
+        }
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        server.metrics.render(),
+    )
+        .into_response()
+}
+
+fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("request handler panicked");
+    graphql::http::error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::Internal,
+        "internal error",
+    )
+}

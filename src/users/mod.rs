@@ -1,0 +1,7 @@
+//! Accounts: roles, status, and the admin operations on them.
+
+pub mod graphql;
+pub mod model;
+pub mod service;
+
+pub use model::{Role, User, UserStatus};

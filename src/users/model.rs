@@ -1,0 +1,165 @@
+//! The `users` table.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::users;
+use crate::text_enum;
+
+text_enum! {
+    pub enum Role {
+        Admin => "ADMIN",
+        User => "USER",
+    }
+}
+
+text_enum! {
+    pub enum UserStatus {
+        Active => "ACTIVE",
+        Suspended => "SUSPENDED",
+    }
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub status: UserStatus,
+    pub token_version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub id: Uuid,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+    pub password_hash: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Default, Clone, Debug)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+    /// Case-insensitive substring of email or name.
+    pub search: Option<String>,
+}
+
+impl NewUser<'_> {
+    pub async fn insert(&self, conn: &mut AsyncPgConnection) -> QueryResult<User> {
+        diesel::insert_into(users::table)
+            .values(self)
+            .returning(User::as_returning())
+            .get_result(conn)
+            .await
+    }
+}
+
+impl User {
+    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<User> {
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .await
+    }
+
+    /// `email` must already be normalised (trimmed, lower-case).
+    pub async fn find_by_email(
+        conn: &mut AsyncPgConnection,
+        email: &str,
+    ) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::email.eq(email))
+            .select(User::as_select())
+            .first(conn)
+            .await
+            .optional()
+    }
+
+    pub async fn any_admin(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            users::table.filter(users::role.eq(Role::Admin)),
+        ))
+        .get_result(conn)
+        .await
+    }
+
+    /// Keyset page in id order (ids are UUIDv7, so this is creation order).
+    pub async fn page(
+        conn: &mut AsyncPgConnection,
+        filter: &UserFilter,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> QueryResult<Vec<User>> {
+        let mut query = users::table
+            .select(User::as_select())
+            .order(users::id)
+            .limit(limit)
+            .into_boxed();
+        if let Some(after) = after {
+            query = query.filter(users::id.gt(after));
+        }
+        if let Some(role) = filter.role {
+            query = query.filter(users::role.eq(role));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(users::status.eq(status));
+        }
+        if let Some(search) = &filter.search {
+            let pattern = format!("%{}%", escape_like(search));
+            query = query.filter(
+                users::email
+                    .ilike(pattern.clone())
+                    .or(users::name.ilike(pattern)),
+            );
+        }
+        query.load(conn).await
+    }
+
+    pub async fn update(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        changes: &UserChanges,
+    ) -> QueryResult<User> {
+        diesel::update(users::table.find(id))
+            .set(changes)
+            .returning(User::as_returning())
+            .get_result(conn)
+            .await
+    }
+
+    /// Makes every access token issued so far invalid.
+    pub async fn bump_token_version(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set(users::token_version.eq(users::token_version + 1))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+fn escape_like(raw: &str) -> String {
+    raw.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
