@@ -84,30 +84,51 @@ pub struct JobSettings {
     pub retry_base: Duration,
 }
 
+impl Default for Config {
+    /// The settings of an empty environment.
+    fn default() -> Self {
+        // Every setting has a default, so parsing nothing cannot fail.
+        Self::from_lookup(&|_| None).unwrap_or_else(|e| unreachable!("defaults must parse: {e}"))
+    }
+}
+
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can build a config without touching the
+    /// process environment.
+    pub fn from_lookup(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         Ok(Self {
             database_url: var("DATABASE_URL").map(Secret::new),
-            database_pool_size: var_parsed("DATABASE_POOL_SIZE")?.unwrap_or(16),
+            database_pool_size: var_parsed(lookup, "DATABASE_POOL_SIZE")?.unwrap_or(16),
             redis_url: var("REDIS_URL").map(Secret::new),
             events_channel: var("EVENTS_CHANNEL").unwrap_or_else(|| "ringcast:events".into()),
             bind_host: var("BIND_HOST").unwrap_or_else(|| "0.0.0.0".into()),
-            port: var_parsed("PORT")?.unwrap_or(5000),
+            port: var_parsed(lookup, "PORT")?.unwrap_or(5000),
             public_url: var("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
-            trust_proxy: var_bool("TRUST_PROXY")?.unwrap_or(false),
+            trust_proxy: var_bool(lookup, "TRUST_PROXY")?.unwrap_or(false),
             data_dir: var("DATA_DIR").map_or_else(|| PathBuf::from("./data"), PathBuf::from),
             jwt_secret: var("JWT_SECRET").map(Secret::new),
             encryption_key: var("ENCRYPTION_KEY").map(Secret::new),
             admin_email: var("ADMIN_EMAIL"),
             admin_password: var("ADMIN_PASSWORD").map(Secret::new),
-            allow_signup: var_bool("ALLOW_SIGNUP")?.unwrap_or(true),
+            allow_signup: var_bool(lookup, "ALLOW_SIGNUP")?.unwrap_or(true),
             access_token_ttl: Duration::from_secs(
-                var_parsed("ACCESS_TOKEN_TTL_SECS")?.unwrap_or(900),
+                var_parsed(lookup, "ACCESS_TOKEN_TTL_SECS")?.unwrap_or(900),
             ),
             refresh_token_ttl: Duration::from_secs(
-                var_parsed("REFRESH_TOKEN_TTL_SECS")?.unwrap_or(30 * 24 * 3600),
+                var_parsed(lookup, "REFRESH_TOKEN_TTL_SECS")?.unwrap_or(30 * 24 * 3600),
             ),
-            log_format: match var("LOG_FORMAT").as_deref() {
+            log_format: match var("LOG_FORMAT")
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
                 None | Some("text") => LogFormat::Text,
                 Some("json") => LogFormat::Json,
                 Some(other) => {
@@ -118,16 +139,19 @@ impl Config {
                 }
             },
             graphql: GraphqlLimits {
-                max_depth: var_parsed("GRAPHQL_MAX_DEPTH")?.unwrap_or(12),
-                max_complexity: var_parsed("GRAPHQL_MAX_COMPLEXITY")?.unwrap_or(1000),
-                max_body_bytes: var_parsed("GRAPHQL_MAX_BODY_BYTES")?.unwrap_or(1024 * 1024),
+                max_depth: var_parsed(lookup, "GRAPHQL_MAX_DEPTH")?.unwrap_or(12),
+                max_complexity: var_parsed(lookup, "GRAPHQL_MAX_COMPLEXITY")?.unwrap_or(1000),
+                max_body_bytes: var_parsed(lookup, "GRAPHQL_MAX_BODY_BYTES")?
+                    .unwrap_or(1024 * 1024),
             },
             jobs: JobSettings {
-                workers: var_parsed("JOB_WORKERS")?.unwrap_or(4),
+                workers: var_parsed(lookup, "JOB_WORKERS")?.unwrap_or(4),
                 poll_interval: Duration::from_millis(
-                    var_parsed("JOB_POLL_INTERVAL_MS")?.unwrap_or(5_000),
+                    var_parsed(lookup, "JOB_POLL_INTERVAL_MS")?.unwrap_or(5_000),
                 ),
-                retry_base: Duration::from_secs(var_parsed("JOB_RETRY_BASE_SECS")?.unwrap_or(30)),
+                retry_base: Duration::from_secs(
+                    var_parsed(lookup, "JOB_RETRY_BASE_SECS")?.unwrap_or(30),
+                ),
             },
         })
     }
@@ -140,24 +164,13 @@ impl Config {
     }
 }
 
-/// A set, non-empty environment variable.
-pub fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-pub fn required_var(name: &'static str) -> Result<String, ConfigError> {
-    var(name).ok_or(ConfigError {
-        name,
-        reason: "is required".into(),
-    })
-}
-
-pub fn var_parsed<T>(name: &'static str) -> Result<Option<T>, ConfigError>
+fn var_parsed<T>(lookup: Lookup<'_>, name: &'static str) -> Result<Option<T>, ConfigError>
 where
     T: FromStr,
     T::Err: fmt::Display,
 {
-    var(name)
+    lookup(name)
+        .filter(|v| !v.trim().is_empty())
         .map(|raw| {
             raw.trim().parse().map_err(|e: T::Err| ConfigError {
                 name,
@@ -167,8 +180,9 @@ where
         .transpose()
 }
 
-pub fn var_bool(name: &'static str) -> Result<Option<bool>, ConfigError> {
-    var(name)
+fn var_bool(lookup: Lookup<'_>, name: &'static str) -> Result<Option<bool>, ConfigError> {
+    lookup(name)
+        .filter(|v| !v.trim().is_empty())
         .map(|raw| match raw.trim().to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" | "on" => Ok(true),
             "0" | "false" | "no" | "off" => Ok(false),
@@ -178,4 +192,35 @@ pub fn var_bool(name: &'static str) -> Result<Option<bool>, ConfigError> {
             }),
         })
         .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_environment_gives_the_documented_defaults() {
+        let config = Config::default();
+        assert_eq!(config.port, 5000);
+        assert!(config.database_url.is_none());
+        assert!(config.redis_url.is_none());
+        assert!(config.allow_signup);
+        assert_eq!(config.access_token_ttl, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let err = Config::from_lookup(&|name| (name == "PORT").then(|| "eighty".to_owned())).err();
+        assert_eq!(err.map(|e| e.name), Some("PORT"));
+        let err =
+            Config::from_lookup(&|name| (name == "ALLOW_SIGNUP").then(|| "maybe".to_owned())).err();
+        assert_eq!(err.map(|e| e.name), Some("ALLOW_SIGNUP"));
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let config =
+            Config::from_lookup(&|name| (name == "JWT_SECRET").then(|| "hunter2".to_owned())).ok();
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
 }

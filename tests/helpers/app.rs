@@ -1,0 +1,270 @@
+//! `TestApp`: the real router and state over a fresh database and a private Redis channel.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use diesel_async::RunQueryDsl;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+
+use super::db::TestDb;
+use ringcast::app::AppState;
+use ringcast::config::{Config, Secret};
+use ringcast::keys::Keys;
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    pub admin_email: String,
+    pub admin_password: String,
+    pub jwt_secret: String,
+    shutdown: CancellationToken,
+    // Dropped last: the database goes once everything using it is gone.
+    pub db: TestDb,
+}
+
+pub struct TestAppBuilder {
+    config: Config,
+    redis: bool,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::builder().build().await
+    }
+
+    pub fn builder() -> TestAppBuilder {
+        let defaults = Config::default();
+        let config = Config {
+            database_pool_size: 4,
+            jobs: ringcast::config::JobSettings {
+                retry_base: std::time::Duration::ZERO,
+                ..defaults.jobs.clone()
+            },
+            events_channel: format!("ringcast:test:{}", uuid::Uuid::new_v4().simple()),
+            data_dir: std::env::temp_dir()
+                .join(format!("ringcast-test-{}", uuid::Uuid::new_v4().simple())),
+            ..defaults
+        };
+        TestAppBuilder {
+            config,
+            redis: true,
+        }
+    }
+
+    pub async fn gql(&self, query: &str, variables: Value) -> Gql {
+        self.gql_with(None, query, variables).await
+    }
+
+    pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> Gql {
+        self.gql_with(Some(token), query, variables).await
+    }
+
+    async fn gql_with(&self, token: Option<&str>, query: &str, variables: Value) -> Gql {
+        let mut request = Request::post("/graphql").header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let body = json!({"query": query, "variables": variables}).to_string();
+        let (status, body) = self.send(request.body(Body::from(body)).unwrap()).await;
+        Gql {
+            status,
+            body: serde_json::from_slice(&body)
+                .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&body))),
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        (status, body)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Gql {
+        self.gql(
+            "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken expiresIn user { id email role } } }",
+            json!({"i": {"email": email, "password": password}}),
+        )
+        .await
+    }
+
+    /// Signs in and returns (access token, refresh token).
+    pub async fn tokens(&self, email: &str, password: &str) -> (String, String) {
+        let r = self.login(email, password).await;
+        (r.str("login.accessToken"), r.str("login.refreshToken"))
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.tokens(&self.admin_email.clone(), &self.admin_password.clone())
+            .await
+            .0
+    }
+
+    /// Registers a USER; returns (email, password, access token, user id).
+    pub async fn user(&self) -> (String, String, String, String) {
+        let email = super::unique_email("user");
+        let password = "a good password".to_owned();
+        let r = self
+            .gql(
+                "mutation($i: RegisterInput!) { register(input: $i) { accessToken user { id } } }",
+                json!({"i": {"email": email, "password": password, "name": "Test User"}}),
+            )
+            .await;
+        (
+            email,
+            password,
+            r.str("register.accessToken"),
+            r.str("register.user.id"),
+        )
+    }
+
+    /// Serves the router on a real port (for websockets and clients that need one).
+    pub async fn serve(&self) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = ringcast::server::router(self.state.clone());
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+            .unwrap();
+        });
+        addr
+    }
+
+    pub async fn job_count(&self) -> i64 {
+        let mut conn = self.state.db.get().await.unwrap();
+        ringcast::jobs::queue::depth(&mut conn).await.unwrap().jobs
+    }
+
+    pub async fn execute_sql(&self, sql: &str) {
+        let mut conn = self.state.db.get().await.unwrap();
+        diesel::sql_query(sql).execute(&mut conn).await.unwrap();
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        self.state.db.close();
+    }
+}
+
+impl TestAppBuilder {
+    pub fn config(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        f(&mut self.config);
+        self
+    }
+
+    pub fn without_redis(mut self) -> Self {
+        self.redis = false;
+        self
+    }
+
+    pub async fn build(mut self) -> TestApp {
+        let db = TestDb::new().await;
+        if self.redis {
+            self.config.redis_url = Some(Secret::new(super::redis_url()));
+        }
+        self.config.admin_email = Some(super::unique_email("admin"));
+        self.config.admin_password = Some(Secret::new("admin password 1"));
+        let jwt_secret = format!("test-secret-{}", uuid::Uuid::new_v4());
+        let keys = Keys {
+            jwt_secret: Secret::new(jwt_secret.clone()),
+            encryption_key: Secret::new("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
+        };
+        let shutdown = CancellationToken::new();
+        let admin_email = self.config.admin_email.clone().unwrap();
+        let state = AppState::build(
+            self.config,
+            &db.url,
+            keys,
+            "http://127.0.0.1:0".into(),
+            shutdown.clone(),
+        )
+        .await
+        .unwrap();
+        ringcast::users::service::ensure_first_admin(&state)
+            .await
+            .ok()
+            .unwrap();
+        let router = ringcast::server::router(state.clone())
+            .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        TestApp {
+            state,
+            router,
+            admin_email,
+            admin_password: "admin password 1".into(),
+            jwt_secret,
+            shutdown,
+            db,
+        }
+    }
+}
+
+/// A GraphQL response with small accessors for tests.
+pub struct Gql {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Gql {
+    /// The value at a dotted path under `data`.
+    pub fn data(&self, path: &str) -> &Value {
+        let mut value = &self.body["data"];
+        for key in path.split('.') {
+            value = &value[key];
+        }
+        value
+    }
+
+    pub fn str(&self, path: &str) -> String {
+        self.data(path)
+            .as_str()
+            .unwrap_or_else(|| panic!("no string at data.{path}: {}", self.body))
+            .to_owned()
+    }
+
+    /// The first error's `extensions.code`, or "" when there is none.
+    pub fn code(&self) -> &str {
+        self.body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("")
+    }
+
+    pub fn field(&self) -> &str {
+        self.body["errors"][0]["extensions"]["field"]
+            .as_str()
+            .unwrap_or("")
+    }
+
+    pub fn message(&self) -> &str {
+        self.body["errors"][0]["message"].as_str().unwrap_or("")
+    }
+
+    pub fn assert_ok(&self) -> &Self {
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected errors: {}",
+            self.body
+        );
+        assert_eq!(self.status, StatusCode::OK);
+        self
+    }
+}

@@ -1,0 +1,94 @@
+//! A minimal graphql-transport-ws client over a real socket.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub struct WsClient {
+    socket: WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+/// What the server did with `connection_init`.
+pub enum Init {
+    Ack(Box<WsClient>),
+    Closed { code: u16, reason: String },
+}
+
+impl WsClient {
+    pub async fn connect(addr: SocketAddr, init_payload: Value) -> Init {
+        let mut request = format!("ws://{addr}/graphql/ws")
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        socket
+            .send(Message::text(
+                json!({"type": "connection_init", "payload": init_payload}).to_string(),
+            ))
+            .await
+            .unwrap();
+        let mut client = WsClient { socket };
+        match client.next_raw().await {
+            Some(Ok(Message::Text(text))) => {
+                let msg: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(msg["type"], "connection_ack", "{msg}");
+                Init::Ack(Box::new(client))
+            }
+            Some(Ok(Message::Close(frame))) => Init::Closed {
+                code: frame.as_ref().map(|f| u16::from(f.code)).unwrap_or(0),
+                reason: frame.map(|f| f.reason.to_string()).unwrap_or_default(),
+            },
+            None | Some(Err(_)) => Init::Closed {
+                code: 0,
+                reason: String::new(),
+            },
+            Some(Ok(other)) => panic!("unexpected message {other:?}"),
+        }
+    }
+
+    pub async fn subscribe(&mut self, id: &str, query: &str) {
+        self.socket
+            .send(Message::text(
+                json!({"id": id, "type": "subscribe", "payload": {"query": query}}).to_string(),
+            ))
+            .await
+            .unwrap();
+    }
+
+    /// The next `next` payload, within `within`.
+    pub async fn next_payload(&mut self, within: Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.next_raw())
+                .await
+                .expect("timed out waiting for a subscription event");
+            match msg {
+                Some(Ok(Message::Text(text))) => {
+                    let msg: Value = serde_json::from_str(&text).unwrap();
+                    match msg["type"].as_str() {
+                        Some("next") => return msg["payload"].clone(),
+                        Some("ping") => continue,
+                        _ => panic!("unexpected message {msg}"),
+                    }
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("socket ended: {other:?}"),
+            }
+        }
+    }
+
+    async fn next_raw(&mut self) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>> {
+        tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+            .await
+            .ok()
+            .flatten()
+    }
+}

@@ -1,0 +1,176 @@
+//! Hostile requests get clear errors; health, readiness, metrics and GraphiQL answer.
+
+use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+
+fn post(body: impl Into<Body>) -> Request<Body> {
+    Request::post("/graphql")
+        .header("content-type", "application/json")
+        .body(body.into())
+        .unwrap()
+}
+
+fn first_code(body: &[u8]) -> String {
+    let v: Value = serde_json::from_slice(body).unwrap();
+    v["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_ten_megabyte_body_is_refused_with_413() {
+    let app = TestApp::new().await;
+    let big = format!(
+        "{{\"query\": \"{{ me {{ id }} }}\", \"pad\": \"{}\"}}",
+        "a".repeat(10 * 1024 * 1024)
+    );
+    let (status, body) = app.send(post(big.clone())).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(first_code(&body), "BAD_USER_INPUT");
+
+    // Without a Content-Length the limit still holds while streaming.
+    let chunks = futures_util::stream::iter(
+        big.into_bytes()
+            .chunks(64 * 1024)
+            .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+            .collect::<Vec<_>>(),
+    );
+    let (status, _) = app.send(post(Body::from_stream(chunks))).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn deep_wide_and_batched_queries_get_clear_errors() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let deep = format!("{{ me {}{} }}", "{ id ".repeat(100), "}".repeat(100));
+    let r = app.gql_as(&admin, &deep, json!({})).await;
+    assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.body);
+
+    let aliases: String = (0..10_000).map(|i| format!("a{i}: me {{ id }} ")).collect();
+    let r = app
+        .gql_as(&admin, &format!("{{ {aliases} }}"), json!({}))
+        .await;
+    assert_eq!(
+        r.code(),
+        "BAD_USER_INPUT",
+        "{}",
+        &r.body.to_string()[..200.min(r.body.to_string().len())]
+    );
+
+    let nested = "{ users { edges { node { id } } } auditLog { edges { node { id } } } }";
+    app.gql_as(&admin, nested, json!({})).await.assert_ok();
+
+    let batch = json!([{"query": "{ me { id } }"}, {"query": "{ me { id } }"}]).to_string();
+    let (status, body) = app.send(post(batch)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(first_code(&body), "BAD_USER_INPUT");
+
+    let (status, body) = app.send(post("{not json")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(first_code(&body), "BAD_USER_INPUT");
+
+    let r = app.gql("{ nope }", json!({})).await;
+    assert_eq!(r.code(), "BAD_USER_INPUT");
+}
+
+struct Panicky;
+
+#[Object]
+impl Panicky {
+    async fn boom(&self) -> i32 {
+        if std::hint::black_box(true) {
+            panic!("resolver bug");
+        }
+        1
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_resolver_answers_internal() {
+    let schema = Schema::build(Panicky, EmptyMutation, EmptySubscription)
+        .extension(ringcast::graphql::extension::Observe)
+        .finish();
+    let response = schema.execute("{ boom }").await;
+    let body = serde_json::to_value(&response).unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "INTERNAL",
+        "{body}"
+    );
+    assert!(
+        !body.to_string().contains("resolver bug"),
+        "panic text must not reach the client"
+    );
+}
+
+#[tokio::test]
+async fn health_readiness_metrics_and_graphiql() {
+    let app = TestApp::new().await;
+    let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+    assert_eq!(app.send(get("/healthz")).await.0, StatusCode::OK);
+    let (status, body) = app.send(get("/readyz")).await;
+    assert_eq!(status, StatusCode::OK);
+    let ready: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(ready["database"], "ok");
+    assert_eq!(ready["redis"], "ok");
+
+    app.gql("query Probe { __typename }", json!({}))
+        .await
+        .assert_ok();
+    let (status, body) = app.send(get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = String::from_utf8(body).unwrap();
+    for metric in [
+        "graphql_requests_total{operation=\"Probe\"",
+        "db_pool_connections",
+        "job_queue_depth",
+    ] {
+        assert!(text.contains(metric), "missing {metric} in /metrics");
+    }
+
+    let (status, body) = app.send(get("/graphiql")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&body).contains("/graphql/ws"));
+}
+
+#[tokio::test]
+async fn large_responses_are_compressed_small_ones_are_not() {
+    let app = TestApp::new().await;
+    let request = |path: &str| {
+        Request::get(path)
+            .header("accept-encoding", "gzip")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request("/graphiql"))
+        .await
+        .unwrap();
+    assert_eq!(
+        response
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap()),
+        Some("gzip")
+    );
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request("/healthz"))
+        .await
+        .unwrap();
+    assert!(response.headers().get("content-encoding").is_none());
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_gone() {
+    let app = TestApp::builder().without_redis().build().await;
+    app.state.db.close();
+    let (status, body) = app
+        .send(Request::get("/readyz").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let ready: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(ready["redis"], "not configured");
+}

@@ -1,0 +1,14 @@
+//! Integration tests: real PostgreSQL (a fresh database per test, cloned from a migrated
+//! template) and real Redis, requests through the real router.
+#![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+mod helpers;
+
+mod auth;
+mod binary;
+mod embedded_postgres;
+mod events;
+mod jobs;
+mod limits;
+mod schema;
+mod users;
