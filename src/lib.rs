@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod forwarded;
 pub mod graphql;
 pub mod jobs;
 pub mod keys;

@@ -174,3 +174,19 @@ async fn readiness_fails_when_the_database_is_gone() {
     let ready: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(ready["redis"], "not configured");
 }
+
+#[tokio::test]
+async fn get_serves_queries_but_never_mutations() {
+    let app = TestApp::new().await;
+    let get = |q: &str| {
+        Request::get(format!("/graphql?query={q}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, body) = app.send(get("%7B__typename%7D")).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let mutation = "mutation%7Blogout(input%3A%7BrefreshToken%3A%22x%22%7D)%7Bok%7D%7D";
+    let (status, body) = app.send(get(mutation)).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(first_code(&body), "BAD_USER_INPUT");
+}

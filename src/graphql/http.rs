@@ -18,6 +18,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use super::context::RequestMeta;
 use crate::auth;
 use crate::error::{AppError, ErrorCode};
+use crate::forwarded::client_ip;
 use crate::server::ServerState;
 
 pub async fn graphql_post(
@@ -85,6 +86,14 @@ pub async fn graphql_get(
             )
         }
     };
+    // A GET can be triggered by any page the user visits; it must never change state.
+    if has_mutation(&request.query) {
+        return error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::BadUserInput,
+            "mutations must be sent with POST",
+        );
+    }
     execute(server, &headers, peer, request).await
 }
 
@@ -112,6 +121,14 @@ async fn execute(
     async_graphql_axum::GraphQLResponse::from(response).into_response()
 }
 
+fn has_mutation(query: &str) -> bool {
+    async_graphql::parser::parse_query(query).is_ok_and(|doc| {
+        doc.operations
+            .iter()
+            .any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Mutation)
+    })
+}
+
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     strip_bearer(value)
@@ -120,22 +137,6 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 pub fn strip_bearer(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
-/// The first X-Forwarded-For hop only when we sit behind a proxy we trust.
-pub fn client_ip(headers: &HeaderMap, peer: SocketAddr, trust_proxy: bool) -> String {
-    if trust_proxy {
-        if let Some(forwarded) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-        {
-            return forwarded.to_owned();
-        }
-    }
-    peer.ip().to_string()
 }
 
 fn too_large(max: usize) -> Response {

@@ -11,8 +11,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::context::RequestMeta;
-use super::http::{client_ip, strip_bearer};
+use super::http::strip_bearer;
 use crate::auth;
+use crate::forwarded::client_ip;
 use crate::server::ServerState;
 
 pub async fn graphql_ws(
