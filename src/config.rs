@@ -65,6 +65,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub graphql: GraphqlLimits,
     pub jobs: JobSettings,
+    /// Real seconds per simulated second in the emulator (0.001: a 30 s call takes 30 ms).
+    pub emulator_time_scale: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -144,6 +146,7 @@ impl Config {
                 max_body_bytes: var_parsed(lookup, "GRAPHQL_MAX_BODY_BYTES")?
                     .unwrap_or(1024 * 1024),
             },
+            emulator_time_scale: var_parsed(lookup, "EMULATOR_TIME_SCALE")?.unwrap_or(1.0),
             jobs: JobSettings {
                 workers: var_parsed(lookup, "JOB_WORKERS")?.unwrap_or(4),
                 poll_interval: Duration::from_millis(

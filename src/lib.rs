@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod emulator;
 pub mod error;
 pub mod events;
 pub mod forwarded;

@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod binary;
 mod embedded_postgres;
+mod emulator;
 mod events;
 mod jobs;
 mod limits;

@@ -2,6 +2,7 @@
 //! `export-schema`, `setup`, `doctor`.
 
 mod doctor;
+mod emulator;
 mod serve;
 mod setup;
 
@@ -57,6 +58,18 @@ pub enum Command {
     },
     /// Check every part of the installation; exit code 0 only when all are good.
     Doctor,
+    /// Run the Twilio-compatible emulator on its own (generates credentials when not given).
+    Emulator {
+        #[arg(long, default_value_t = 4010)]
+        port: u16,
+        #[arg(long)]
+        account_sid: Option<String>,
+        #[arg(long, hide_env_values = true)]
+        auth_token: Option<String>,
+        /// Numbers the account owns from the start.
+        #[arg(long, default_value_t = 4)]
+        numbers: usize,
+    },
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
@@ -80,6 +93,12 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::ExportSchema { output } => export_schema(output),
         Command::Setup { reset } => setup::run(config, reset).await,
         Command::Doctor => return doctor::run(config).await,
+        Command::Emulator {
+            port,
+            account_sid,
+            auth_token,
+            numbers,
+        } => emulator::run(&config, port, account_sid, auth_token, numbers).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
