@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::crypto::Cipher;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::AppResult;
 use crate::events::EventBus;
@@ -16,6 +17,10 @@ pub struct AppState {
     pub events: EventBus,
     pub config: Arc<Config>,
     pub keys: Arc<Keys>,
+    /// Seals and opens secrets stored in the database (Twilio auth tokens).
+    pub cipher: Cipher,
+    /// Shared HTTP client for Twilio and gateways (connection pooling, timeouts).
+    pub http: reqwest::Client,
     /// Base URL for links and webhook URLs (`PUBLIC_URL`, or the bound local port).
     pub public_url: Arc<str>,
     /// Cancelled on SIGTERM/SIGINT; long-running tasks stop claiming work.
@@ -38,7 +43,10 @@ impl AppState {
             }
             None => EventBus::in_process(),
         };
+        let cipher = Cipher::from_key(&keys.encryption_key)?;
         Ok(Self {
+            cipher,
+            http: crate::twilio::TwilioClient::http_client(),
             db: pool,
             events,
             config: Arc::new(config),

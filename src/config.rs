@@ -67,6 +67,8 @@ pub struct Config {
     pub jobs: JobSettings,
     /// Real seconds per simulated second in the emulator (0.001: a 30 s call takes 30 ms).
     pub emulator_time_scale: f64,
+    /// Numbers with no call for this many days are released; `None` keeps them forever.
+    pub did_idle_release_days: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -147,6 +149,7 @@ impl Config {
                     .unwrap_or(1024 * 1024),
             },
             emulator_time_scale: var_parsed(lookup, "EMULATOR_TIME_SCALE")?.unwrap_or(1.0),
+            did_idle_release_days: var_parsed(lookup, "DID_IDLE_RELEASE_DAYS")?,
             jobs: JobSettings {
                 workers: var_parsed(lookup, "JOB_WORKERS")?.unwrap_or(4),
                 poll_interval: Duration::from_millis(

@@ -42,6 +42,23 @@ impl Keys {
     }
 }
 
+impl Keys {
+    /// The keys if they exist (settings or files), without generating anything.
+    pub fn load_existing(config: &Config) -> Option<Self> {
+        let read = |setting: Option<&Secret>, name: &str| {
+            setting.cloned().or_else(|| {
+                std::fs::read_to_string(config.data_dir.join(name))
+                    .ok()
+                    .map(|v| Secret::new(v.trim()))
+            })
+        };
+        Some(Self {
+            jwt_secret: read(config.jwt_secret.as_ref(), "jwt_secret")?,
+            encryption_key: read(config.encryption_key.as_ref(), "encryption_key")?,
+        })
+    }
+}
+
 fn load_or_generate(
     setting: Option<&Secret>,
     data_dir: &Path,

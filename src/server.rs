@@ -40,6 +40,7 @@ pub fn router(app: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .merge(crate::webhooks::router())
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             CompressionLayer::new()

@@ -161,6 +161,32 @@ async fn with_only_a_database_url_it_prints_the_admin_and_serves_graphql() {
         "family revoked"
     );
 
+    // With no Twilio account configured, the built-in emulator is registered as "Simulated".
+    let accounts = server
+        .gql(Some(&access), "{ twilioAccounts { edges { node { name isSimulated status } } } dids { edges { node { phoneNumber voiceUrl } } } }", json!({}))
+        .await;
+    assert_eq!(
+        accounts["data"]["twilioAccounts"]["edges"][0]["node"]["name"], "Simulated",
+        "{accounts}"
+    );
+    assert_eq!(
+        accounts["data"]["twilioAccounts"]["edges"][0]["node"]["isSimulated"],
+        true
+    );
+    let dids = accounts["data"]["dids"]["edges"].as_array().unwrap();
+    assert_eq!(dids.len(), 4);
+    assert!(dids.iter().any(|d| d["node"]["phoneNumber"]
+        .as_str()
+        .unwrap()
+        .starts_with("+84")));
+    assert!(dids
+        .iter()
+        .any(|d| d["node"]["phoneNumber"].as_str().unwrap().starts_with("+1")));
+    assert!(dids
+        .iter()
+        .all(|d| d["node"]["voiceUrl"]
+            == format!("{}/webhooks/twilio/inbound", server.base).as_str()));
+
     // Secrets were generated into ./data with private permissions.
     for name in ["jwt_secret", "encryption_key"] {
         let mode = std::fs::metadata(dir.join("data").join(name))
@@ -342,4 +368,78 @@ async fn clear_jobs(url: &str) {
         .execute(&mut conn)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn the_standalone_emulator_places_a_call_that_fetches_twiml_and_sends_signed_callbacks() {
+    let dir = work_dir();
+    let sid = format!("AC{}", uuid::Uuid::new_v4().simple());
+    let token = "standalone-token-1";
+    let mut child = command(&dir, &[("EMULATOR_TIME_SCALE", "0.001")])
+        .args([
+            "emulator",
+            "--port",
+            "0",
+            "--account-sid",
+            &sid,
+            "--auth-token",
+            token,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let (base, from) = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut base = None;
+        while let Some(line) = lines.next_line().await.unwrap() {
+            printed.push(line.clone());
+            if let Some(url) = line.strip_prefix("Twilio emulator listening on ") {
+                base = Some(url.trim().to_owned());
+            }
+            if let Some(numbers) = line.trim().strip_prefix("numbers:") {
+                let first = numbers.split(',').next().unwrap().trim().to_owned();
+                return (base.unwrap(), first);
+            }
+        }
+        panic!("the emulator exited: {printed:?}");
+    })
+    .await
+    .unwrap();
+
+    let customer = crate::helpers::carrier::Customer::start(token).await;
+    let created: Value = reqwest::Client::new()
+        .post(format!("{base}/2010-04-01/Accounts/{sid}/Calls.json"))
+        .basic_auth(&sid, Some(token))
+        .form(&[
+            ("To", "+84912345671"),
+            ("From", from.as_str()),
+            ("Url", &format!("{}/voice", customer.base)),
+            ("StatusCallback", &format!("{}/status", customer.base)),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["status"], "queued", "{created}");
+    crate::helpers::eventually(
+        Duration::from_secs(10),
+        "the completed callback",
+        || async {
+            customer
+                .hits("status")
+                .iter()
+                .any(|h| h.get("CallStatus") == Some("completed") && h.signed)
+                .then_some(())
+        },
+    )
+    .await;
+    let voice = customer.hits("voice");
+    assert!(voice.len() == 1 && voice[0].signed);
+    assert_eq!(customer.hits("gather")[0].get("Digits"), Some("1"));
+    let _ = child.kill().await;
+    let _ = std::fs::remove_dir_all(dir);
 }

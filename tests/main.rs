@@ -12,4 +12,5 @@ mod events;
 mod jobs;
 mod limits;
 mod schema;
+mod twilio;
 mod users;

@@ -60,6 +60,9 @@ pub async fn run(config: Config, with_http: bool) -> anyhow::Result<()> {
         }
     }
 
+    // Kept alive for the life of the process when it runs.
+    let _emulator = crate::twilio_accounts::simulated::start(&app).await?;
+
     let runner = Runner::new(
         app.db.clone(),
         jobs::registry(&app),

@@ -81,8 +81,30 @@ pub async fn run(config: Config, reset: bool) -> anyhow::Result<()> {
             } => format!("created {email} (password from ADMIN_PASSWORD)"),
         })
     })?;
+    let emulator = crate::twilio_accounts::simulated::start(&app).await?;
+    let report = crate::dids::service::configure_webhooks(&app, None)
+        .await
+        .map_err(|e| e.into_anyhow())?;
+    drop(emulator);
+    app.shutdown.cancel();
     step("phone number webhooks", || {
-        Ok("no phone numbers are registered yet, nothing to re-point".to_owned())
+        if report.failed.is_empty() {
+            Ok(format!(
+                "{} number(s) point at {}",
+                report.updated, app.public_url
+            ))
+        } else {
+            let failed: Vec<String> = report
+                .failed
+                .iter()
+                .map(|(n, e)| format!("{n}: {e}"))
+                .collect();
+            Err(anyhow::anyhow!(
+                "{} re-pointed, failed: {}",
+                report.updated,
+                failed.join("; ")
+            ))
+        }
     })?;
     println!("setup complete");
     Ok(())

@@ -70,14 +70,122 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    call_events (id) {
+        id -> Int8,
+        call_id -> Uuid,
+        kind -> Text,
+        source -> Text,
+        status -> Nullable<Text>,
+        sequence_number -> Nullable<Int4>,
+        detail -> Jsonb,
+        applied -> Bool,
+        occurred_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    calls (id) {
+        id -> Uuid,
+        owner_id -> Uuid,
+        twilio_account_id -> Uuid,
+        did_id -> Nullable<Uuid>,
+        twilio_sid -> Nullable<Text>,
+        direction -> Text,
+        from_number -> Text,
+        to_number -> Text,
+        status -> Text,
+        answered_by -> Nullable<Text>,
+        duration_secs -> Nullable<Int4>,
+        answered_at -> Nullable<Timestamptz>,
+        ended_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    dids (id) {
+        id -> Uuid,
+        twilio_account_id -> Uuid,
+        phone_number -> Text,
+        twilio_sid -> Text,
+        country -> Text,
+        friendly_name -> Text,
+        status -> Text,
+        assigned_user_id -> Nullable<Uuid>,
+        forward_to -> Nullable<Text>,
+        inbound_message -> Nullable<Text>,
+        voice_url -> Nullable<Text>,
+        status_callback -> Nullable<Text>,
+        calls_24h -> Int4,
+        answer_rate_24h -> Nullable<Float8>,
+        failure_rate_24h -> Nullable<Float8>,
+        calls_7d -> Int4,
+        answer_rate_7d -> Nullable<Float8>,
+        failure_rate_7d -> Nullable<Float8>,
+        health_checked_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+        released_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    twilio_accounts (id) {
+        id -> Uuid,
+        name -> Text,
+        account_sid -> Text,
+        auth_token_sealed -> Text,
+        auth_token_last4 -> Text,
+        api_base_url -> Text,
+        calls_per_second -> Float8,
+        status -> Text,
+        is_simulated -> Bool,
+        balance -> Nullable<Text>,
+        balance_currency -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        last_checked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Int8,
+        provider -> Text,
+        kind -> Text,
+        dedupe_key -> Text,
+        call_id -> Nullable<Uuid>,
+        payload -> Jsonb,
+        processed_at -> Nullable<Timestamptz>,
+        error -> Nullable<Text>,
+        received_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(audit_log -> users (actor_id));
+diesel::joinable!(call_events -> calls (call_id));
+diesel::joinable!(calls -> dids (did_id));
+diesel::joinable!(calls -> twilio_accounts (twilio_account_id));
+diesel::joinable!(calls -> users (owner_id));
+diesel::joinable!(dids -> twilio_accounts (twilio_account_id));
+diesel::joinable!(dids -> users (assigned_user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     background_jobs,
+    call_events,
+    calls,
+    dids,
     login_failures,
     periodic_jobs,
     refresh_tokens,
+    twilio_accounts,
     users,
+    webhook_events,
 );

@@ -86,6 +86,24 @@ impl Emulator {
         });
     }
 
+    /// Gives back a number the account held before a restart, under its old SID.
+    pub fn restore_number(
+        &self,
+        account_sid: &str,
+        phone: &str,
+        sid: &str,
+        voice_url: Option<String>,
+        status_callback: Option<String>,
+    ) {
+        self.with(|w| {
+            w.available.retain(|a| a.phone_number != phone);
+            let mut number = w.own_number(account_sid, phone, voice_url, status_callback);
+            w.numbers.remove(&number.sid);
+            number.sid = sid.to_owned();
+            w.numbers.insert(number.sid.clone(), number);
+        });
+    }
+
     pub fn owned_numbers(&self, account_sid: &str) -> Vec<String> {
         self.with(|w| {
             let mut numbers: Vec<String> = w

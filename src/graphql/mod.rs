@@ -11,17 +11,24 @@ pub mod ws;
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::app::AppState;
-use crate::{audit, auth, users};
+use crate::{audit, auth, dids, twilio_accounts, users};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
     auth::graphql::AuthQuery,
     users::graphql::UsersQuery,
     audit::graphql::AuditQuery,
+    twilio_accounts::graphql::TwilioAccountsQuery,
+    dids::graphql::DidsQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(auth::graphql::AuthMutation, users::graphql::UsersMutation);
+pub struct Mutation(
+    auth::graphql::AuthMutation,
+    users::graphql::UsersMutation,
+    twilio_accounts::graphql::TwilioAccountsMutation,
+    dids::graphql::DidsMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(users::graphql::UsersSubscription);

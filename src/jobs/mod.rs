@@ -36,13 +36,36 @@ pub trait BackgroundJob: Serialize + DeserializeOwned + Send + Sync + 'static {
 pub fn registry(state: &AppState) -> Registry {
     let mut registry = Registry::default();
     registry.register::<crate::auth::jobs::PurgeExpiredTokens>(state.clone());
+    registry.register::<crate::twilio_accounts::jobs::CheckTwilioAccounts>(state.clone());
+    registry.register::<crate::dids::jobs::UpdateDidHealth>(state.clone());
+    registry.register::<crate::dids::jobs::ReleaseIdleDids>(state.clone());
+    registry.register::<crate::webhooks::jobs::ProcessPendingWebhooks>(state.clone());
     registry
 }
 
 /// Every periodic job this binary schedules.
 pub fn periodic_jobs() -> Vec<PeriodicJob> {
-    vec![PeriodicJob::new(
-        &crate::auth::jobs::PurgeExpiredTokens,
-        std::time::Duration::from_secs(3600),
-    )]
+    use std::time::Duration;
+    vec![
+        PeriodicJob::new(
+            &crate::auth::jobs::PurgeExpiredTokens,
+            Duration::from_secs(3600),
+        ),
+        PeriodicJob::new(
+            &crate::twilio_accounts::jobs::CheckTwilioAccounts,
+            Duration::from_secs(600),
+        ),
+        PeriodicJob::new(
+            &crate::dids::jobs::UpdateDidHealth,
+            Duration::from_secs(900),
+        ),
+        PeriodicJob::new(
+            &crate::dids::jobs::ReleaseIdleDids,
+            Duration::from_secs(24 * 3600),
+        ),
+        PeriodicJob::new(
+            &crate::webhooks::jobs::ProcessPendingWebhooks,
+            Duration::from_secs(60),
+        ),
+    ]
 }

@@ -58,3 +58,25 @@ pub(super) struct ErrorBody {
     pub message: Option<String>,
     pub more_info: Option<String>,
 }
+
+/// Twilio refusing a request is the caller's to fix; Twilio not answering is not.
+impl From<TwilioError> for crate::error::AppError {
+    fn from(err: TwilioError) -> Self {
+        use crate::error::AppError;
+        match &err {
+            TwilioError::Api {
+                status,
+                code,
+                message,
+                ..
+            } if *status < 500 && *status != 429 => AppError::BadInput {
+                message: format!(
+                    "Twilio refused the request (error {}): {message}",
+                    code.unwrap_or_default()
+                ),
+                field: None,
+            },
+            _ => AppError::UpstreamUnavailable(err.to_string()),
+        }
+    }
+}

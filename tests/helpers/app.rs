@@ -31,6 +31,7 @@ pub struct TestApp {
 pub struct TestAppBuilder {
     config: Config,
     redis: bool,
+    listen: bool,
 }
 
 impl TestApp {
@@ -54,6 +55,7 @@ impl TestApp {
         TestAppBuilder {
             config,
             redis: true,
+            listen: false,
         }
     }
 
@@ -148,6 +150,59 @@ impl TestApp {
         addr
     }
 
+    /// POSTs a form to one of our webhook paths, signed as Twilio would sign it.
+    pub async fn twilio_post(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+        auth_token: &str,
+    ) -> (StatusCode, String) {
+        let params: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let url = format!("{}{path}", self.state.public_url);
+        let signature = ringcast::twilio::signature::sign(auth_token, &url, &params);
+        let request = Request::post(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(Body::from(serde_urlencoded::to_string(&params).unwrap()))
+            .unwrap();
+        let (status, body) = self.send(request).await;
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// Registers the emulator account of `carrier` as a Twilio account; returns its id.
+    pub async fn add_carrier_account(
+        &self,
+        admin: &str,
+        carrier: &super::carrier::Carrier,
+    ) -> String {
+        let r = self
+            .gql_as(
+                admin,
+                "mutation($i: AddTwilioAccountInput!) { addTwilioAccount(input: $i) { twilioAccount { id } } }",
+                json!({"i": {"name": "Emulated", "accountSid": carrier.account_sid, "authToken": carrier.auth_token,
+                    "apiBaseUrl": carrier.base, "callsPerSecond": 50.0}}),
+            )
+            .await;
+        r.str("addTwilioAccount.twilioAccount.id")
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.state.db.get().await.unwrap();
+        let n: N = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+            .get_result(&mut conn)
+            .await
+            .unwrap();
+        n.n
+    }
+
     pub async fn job_count(&self) -> i64 {
         let mut conn = self.state.db.get().await.unwrap();
         ringcast::jobs::queue::depth(&mut conn).await.unwrap().jobs
@@ -177,6 +232,13 @@ impl TestAppBuilder {
         self
     }
 
+    /// Serves on a real port from the start, with `PUBLIC_URL` pointing at it, so the
+    /// emulator can call our webhooks.
+    pub fn listening(mut self) -> Self {
+        self.listen = true;
+        self
+    }
+
     pub async fn build(mut self) -> TestApp {
         let db = TestDb::new().await;
         if self.redis {
@@ -191,15 +253,30 @@ impl TestAppBuilder {
         };
         let shutdown = CancellationToken::new();
         let admin_email = self.config.admin_email.clone().unwrap();
-        let state = AppState::build(
-            self.config,
-            &db.url,
-            keys,
-            "http://127.0.0.1:0".into(),
-            shutdown.clone(),
-        )
-        .await
-        .unwrap();
+        let listener = match self.listen {
+            true => Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()),
+            false => None,
+        };
+        let public_url = match &listener {
+            Some(l) => format!("http://{}", l.local_addr().unwrap()),
+            None => "http://127.0.0.1:9".into(),
+        };
+        let state = AppState::build(self.config, &db.url, keys, public_url, shutdown.clone())
+            .await
+            .unwrap();
+        if let Some(listener) = listener {
+            let router = ringcast::server::router(state.clone());
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+                .unwrap();
+            });
+        }
         ringcast::users::service::ensure_first_admin(&state)
             .await
             .ok()

@@ -1,0 +1,7 @@
+//! Calls: one row per call attempt on Twilio, and `status::apply`, the only way a call's
+//! state changes.
+
+pub mod model;
+pub mod status;
+
+pub use model::{Call, CallDirection, CallStatus};

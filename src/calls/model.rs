@@ -1,0 +1,278 @@
+//! The `calls` and `call_events` tables.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::{call_events, calls};
+use crate::text_enum;
+
+text_enum! {
+    pub enum CallStatus {
+        Queued => "QUEUED",
+        Initiated => "INITIATED",
+        Ringing => "RINGING",
+        InProgress => "IN_PROGRESS",
+        Completed => "COMPLETED",
+        Busy => "BUSY",
+        NoAnswer => "NO_ANSWER",
+        Failed => "FAILED",
+        Canceled => "CANCELED",
+    }
+}
+
+text_enum! {
+    pub enum CallDirection {
+        Outbound => "OUTBOUND",
+        Inbound => "INBOUND",
+    }
+}
+
+text_enum! {
+    pub enum EventSource {
+        Webhook => "WEBHOOK",
+        Reconcile => "RECONCILE",
+        Dispatch => "DISPATCH",
+    }
+}
+
+text_enum! {
+    pub enum EventKind {
+        Status => "STATUS",
+        Gather => "GATHER",
+        Amd => "AMD",
+    }
+}
+
+impl CallStatus {
+    /// Twilio's `CallStatus` / REST `status` values.
+    pub fn from_twilio(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "queued" => Self::Queued,
+            "initiated" => Self::Initiated,
+            "ringing" => Self::Ringing,
+            "in-progress" | "answered" => Self::InProgress,
+            "completed" => Self::Completed,
+            "busy" => Self::Busy,
+            "no-answer" => Self::NoAnswer,
+            "failed" => Self::Failed,
+            "canceled" => Self::Canceled,
+            _ => return None,
+        })
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::Busy | Self::NoAnswer | Self::Failed | Self::Canceled
+        )
+    }
+
+    /// Progress order: a call only ever moves to a higher rank.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::Queued => 0,
+            Self::Initiated => 1,
+            Self::Ringing => 2,
+            Self::InProgress => 3,
+            _ => 4,
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = calls)]
+pub struct Call {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub twilio_account_id: Uuid,
+    pub did_id: Option<Uuid>,
+    pub twilio_sid: Option<String>,
+    pub direction: CallDirection,
+    pub from_number: String,
+    pub to_number: String,
+    pub status: CallStatus,
+    pub answered_by: Option<String>,
+    pub duration_secs: Option<i32>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = calls)]
+pub struct NewCall<'a> {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub twilio_account_id: Uuid,
+    pub did_id: Option<Uuid>,
+    pub direction: CallDirection,
+    pub from_number: &'a str,
+    pub to_number: &'a str,
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = calls)]
+pub struct CallChanges {
+    pub status: Option<CallStatus>,
+    pub twilio_sid: Option<Option<String>>,
+    pub answered_by: Option<Option<String>>,
+    pub duration_secs: Option<Option<i32>>,
+    pub answered_at: Option<Option<DateTime<Utc>>>,
+    pub ended_at: Option<Option<DateTime<Utc>>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = call_events)]
+pub struct CallEvent {
+    pub id: i64,
+    pub call_id: Uuid,
+    pub kind: EventKind,
+    pub source: EventSource,
+    pub status: Option<String>,
+    pub sequence_number: Option<i32>,
+    pub detail: serde_json::Value,
+    pub applied: bool,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = call_events)]
+pub struct NewCallEvent<'a> {
+    pub call_id: Uuid,
+    pub kind: EventKind,
+    pub source: EventSource,
+    pub status: Option<&'a str>,
+    pub sequence_number: Option<i32>,
+    pub detail: serde_json::Value,
+    pub applied: bool,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Finished outbound calls of one number over a window.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Outcomes {
+    pub finished: i64,
+    pub answered: i64,
+    pub failed: i64,
+}
+
+impl Outcomes {
+    pub fn answer_rate(&self) -> Option<f64> {
+        (self.finished > 0).then(|| self.answered as f64 / self.finished as f64)
+    }
+
+    pub fn failure_rate(&self) -> Option<f64> {
+        (self.finished > 0).then(|| self.failed as f64 / self.finished as f64)
+    }
+}
+
+#[derive(QueryableByName)]
+struct OutcomeRow {
+    #[diesel(sql_type = SqlUuid)]
+    did_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    finished: i64,
+    #[diesel(sql_type = BigInt)]
+    answered: i64,
+    #[diesel(sql_type = BigInt)]
+    failed: i64,
+}
+
+impl NewCall<'_> {
+    pub async fn insert(&self, conn: &mut AsyncPgConnection) -> QueryResult<Call> {
+        diesel::insert_into(calls::table)
+            .values(self)
+            .returning(Call::as_returning())
+            .get_result(conn)
+            .await
+    }
+}
+
+impl NewCallEvent<'_> {
+    pub async fn insert(&self, conn: &mut AsyncPgConnection) -> QueryResult<()> {
+        diesel::insert_into(call_events::table)
+            .values(self)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+impl Call {
+    pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Self> {
+        calls::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .await
+    }
+
+    pub async fn find_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Self> {
+        calls::table
+            .find(id)
+            .select(Self::as_select())
+            .for_update()
+            .first(conn)
+            .await
+    }
+
+    pub async fn update(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        changes: &CallChanges,
+    ) -> QueryResult<Self> {
+        diesel::update(calls::table.find(id))
+            .set(changes)
+            .returning(Self::as_returning())
+            .get_result(conn)
+            .await
+    }
+
+    pub async fn events(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<CallEvent>> {
+        call_events::table
+            .filter(call_events::call_id.eq(id))
+            .order(call_events::id)
+            .select(CallEvent::as_select())
+            .load(conn)
+            .await
+    }
+
+    /// Per DID: outbound calls created since `since` that reached a final state.
+    pub async fn outcomes_by_did(
+        conn: &mut AsyncPgConnection,
+        since: DateTime<Utc>,
+    ) -> QueryResult<HashMap<Uuid, Outcomes>> {
+        let rows: Vec<OutcomeRow> = diesel::sql_query(
+            "SELECT did_id,
+                    count(*) FILTER (WHERE status IN ('COMPLETED','BUSY','NO_ANSWER','FAILED','CANCELED')) AS finished,
+                    count(*) FILTER (WHERE status = 'COMPLETED') AS answered,
+                    count(*) FILTER (WHERE status = 'FAILED') AS failed
+             FROM calls
+             WHERE did_id IS NOT NULL AND direction = 'OUTBOUND' AND created_at >= $1
+             GROUP BY did_id",
+        )
+        .bind::<Timestamptz, _>(since)
+        .load(conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.did_id,
+                    Outcomes {
+                        finished: r.finished,
+                        answered: r.answered,
+                        failed: r.failed,
+                    },
+                )
+            })
+            .collect())
+    }
+}

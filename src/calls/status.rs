@@ -1,0 +1,174 @@
+//! `apply`: the single path by which a call's state changes. Webhooks and reconciliation both
+//! come here, so late, repeated and missing callbacks converge on the same final state.
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use uuid::Uuid;
+
+use super::model::{Call, CallChanges, CallStatus, EventKind, EventSource, NewCallEvent};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::events::Event;
+
+pub const EVENT_CALL_UPDATED: &str = "call.updated";
+
+#[derive(Clone, Debug)]
+pub struct StatusUpdate {
+    pub call_id: Uuid,
+    pub status: CallStatus,
+    /// Twilio's `SequenceNumber`, when the update came from a callback.
+    pub sequence: Option<i32>,
+    pub duration_secs: Option<i32>,
+    pub answered_by: Option<String>,
+    pub twilio_sid: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub source: EventSource,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    Changed {
+        from: CallStatus,
+        to: CallStatus,
+    },
+    /// Recorded in the timeline, but the call's state stays as it was.
+    Ignored(&'static str),
+}
+
+/// Why an update does not change the call, if it does not.
+pub fn judge(current: CallStatus, next: CallStatus) -> Option<&'static str> {
+    if current == next {
+        Some("duplicate")
+    } else if current.is_final() {
+        Some("call already final")
+    } else if next.rank() < current.rank() {
+        Some("would move the call backwards")
+    } else {
+        None
+    }
+}
+
+pub async fn apply(state: &AppState, update: StatusUpdate) -> AppResult<Applied> {
+    let mut conn = state.conn().await?;
+    let (call, applied) = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let call = Call::find_for_update(conn, update.call_id)
+                .await
+                .map_err(|e| match e {
+                    diesel::result::Error::NotFound => AppError::NotFound("call"),
+                    other => other.into(),
+                })?;
+            let verdict = judge(call.status, update.status);
+            NewCallEvent {
+                call_id: call.id,
+                kind: EventKind::Status,
+                source: update.source,
+                status: Some(update.status.as_str()),
+                sequence_number: update.sequence,
+                detail: update.detail.clone(),
+                applied: verdict.is_none(),
+                occurred_at: update.occurred_at,
+            }
+            .insert(conn)
+            .await?;
+            if let Some(reason) = verdict {
+                // A late final callback may still carry facts the earlier one lacked.
+                if call.status == update.status
+                    && update.status.is_final()
+                    && call.duration_secs.is_none()
+                    && update.duration_secs.is_some()
+                {
+                    let changes = CallChanges {
+                        duration_secs: Some(update.duration_secs),
+                        ..CallChanges::default()
+                    };
+                    Call::update(conn, call.id, &changes).await?;
+                }
+                return Ok((call, Applied::Ignored(reason)));
+            }
+            let mut changes = CallChanges {
+                status: Some(update.status),
+                updated_at: Some(Utc::now()),
+                ..CallChanges::default()
+            };
+            if call.twilio_sid.is_none() && update.twilio_sid.is_some() {
+                changes.twilio_sid = Some(update.twilio_sid.clone());
+            }
+            if update.answered_by.is_some() {
+                changes.answered_by = Some(update.answered_by.clone());
+            }
+            if update.status == CallStatus::InProgress && call.answered_at.is_none() {
+                changes.answered_at = Some(Some(update.occurred_at));
+            }
+            if update.status.is_final() {
+                changes.ended_at = Some(Some(update.occurred_at));
+                changes.duration_secs = Some(Some(update.duration_secs.unwrap_or(0)));
+                // A completed call that we never saw answered still was.
+                if update.status == CallStatus::Completed && call.answered_at.is_none() {
+                    changes.answered_at = Some(Some(update.occurred_at));
+                }
+            }
+            let from = call.status;
+            let call = Call::update(conn, call.id, &changes).await?;
+            Ok((
+                call,
+                Applied::Changed {
+                    from,
+                    to: update.status,
+                },
+            ))
+        })
+        .await?;
+    if matches!(applied, Applied::Changed { .. }) {
+        let mut event = Event::new(EVENT_CALL_UPDATED, call.owner_id);
+        event.call_id = Some(call.id);
+        event.status = Some(call.status.as_str().to_owned());
+        state.events.publish(event).await;
+    }
+    Ok(applied)
+}
+
+/// Records a keypress or machine-detection result in the call's timeline.
+pub async fn record_event(
+    state: &AppState,
+    call_id: Uuid,
+    kind: EventKind,
+    source: EventSource,
+    detail: serde_json::Value,
+) -> AppResult<()> {
+    let mut conn = state.conn().await?;
+    NewCallEvent {
+        call_id,
+        kind,
+        source,
+        status: None,
+        sequence_number: None,
+        detail,
+        applied: true,
+        occurred_at: Utc::now(),
+    }
+    .insert(&mut conn)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_backwards_never_after_final() {
+        use CallStatus::*;
+        assert_eq!(judge(Queued, Ringing), None);
+        assert_eq!(judge(Ringing, InProgress), None);
+        assert_eq!(judge(Queued, Completed), None, "a missed middle is fine");
+        assert_eq!(judge(Completed, Ringing), Some("call already final"));
+        assert_eq!(
+            judge(InProgress, Ringing),
+            Some("would move the call backwards")
+        );
+        assert_eq!(judge(Ringing, Ringing), Some("duplicate"));
+        assert_eq!(judge(Busy, Completed), Some("call already final"));
+    }
+}

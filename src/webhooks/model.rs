@@ -1,0 +1,89 @@
+//! The `webhook_events` table: raw payloads, deduplicated by a key, processed at most once.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::webhook_events;
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = webhook_events)]
+pub struct WebhookEvent {
+    pub id: i64,
+    pub provider: String,
+    pub kind: String,
+    pub dedupe_key: String,
+    pub call_id: Option<Uuid>,
+    pub payload: serde_json::Value,
+    pub processed_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = webhook_events)]
+pub struct NewWebhookEvent<'a> {
+    pub provider: &'a str,
+    pub kind: &'a str,
+    pub dedupe_key: &'a str,
+    pub call_id: Option<Uuid>,
+    pub payload: serde_json::Value,
+}
+
+impl NewWebhookEvent<'_> {
+    /// `None` when an event with the same key was stored before (a duplicate delivery).
+    pub async fn insert(&self, conn: &mut AsyncPgConnection) -> QueryResult<Option<i64>> {
+        diesel::insert_into(webhook_events::table)
+            .values(self)
+            .on_conflict(webhook_events::dedupe_key)
+            .do_nothing()
+            .returning(webhook_events::id)
+            .get_result(conn)
+            .await
+            .optional()
+    }
+}
+
+impl WebhookEvent {
+    pub async fn find_for_update(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Self> {
+        webhook_events::table
+            .find(id)
+            .select(Self::as_select())
+            .for_update()
+            .first(conn)
+            .await
+    }
+
+    pub async fn mark(
+        conn: &mut AsyncPgConnection,
+        id: i64,
+        error: Option<&str>,
+    ) -> QueryResult<()> {
+        let processed_at = error.is_none().then(Utc::now);
+        diesel::update(webhook_events::table.find(id))
+            .set((
+                webhook_events::processed_at.eq(processed_at),
+                webhook_events::error.eq(error),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Unprocessed events older than `before`: their inline processing failed or was cut short.
+    pub async fn pending_ids(
+        conn: &mut AsyncPgConnection,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> QueryResult<Vec<i64>> {
+        webhook_events::table
+            .filter(webhook_events::processed_at.is_null())
+            .filter(webhook_events::received_at.lt(before))
+            .order(webhook_events::id)
+            .limit(limit)
+            .select(webhook_events::id)
+            .load(conn)
+            .await
+    }
+}

@@ -1,0 +1,411 @@
+//! Twilio's callbacks: signature first (403 otherwise, nothing stored), then the raw payload
+//! stored under a unique key, then processing. A duplicate gets 2xx and changes nothing.
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use diesel_async::AsyncConnection;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::model::{NewWebhookEvent, WebhookEvent};
+use crate::app::AppState;
+use crate::calls::model::{Call, CallChanges, EventKind, EventSource};
+use crate::calls::status::{self, StatusUpdate};
+use crate::calls::CallStatus;
+use crate::dids::Did;
+use crate::error::{AppError, AppResult};
+use crate::forwarded::public_base_url;
+use crate::server::ServerState;
+use crate::twilio::signature;
+use crate::twilio::twiml::{Verb, VoiceResponse};
+use crate::twilio_accounts::{service as accounts, TwilioAccount};
+
+type Params = Vec<(String, String)>;
+
+fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn twiml(response: VoiceResponse) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        response.to_xml(),
+    )
+        .into_response()
+}
+
+fn forbidden() -> Response {
+    (StatusCode::FORBIDDEN, "Twilio request validation failed").into_response()
+}
+
+fn unavailable(e: &AppError) -> Response {
+    tracing::error!(error = ?e, "webhook could not be stored");
+    // Not 2xx: Twilio retries, and nothing was acknowledged that we do not have.
+    (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response()
+}
+
+/// A verified request: its parameters and the account that signed it.
+struct Verified {
+    params: Params,
+    account: TwilioAccount,
+}
+
+/// Checks `X-Twilio-Signature` with the auth token of the account named in `AccountSid`,
+/// over the URL Twilio called (rebuilt from `PUBLIC_URL`, or forwarded headers behind a proxy).
+async fn verify(
+    app: &AppState,
+    headers: &HeaderMap,
+    uri: &OriginalUri,
+    body: &[u8],
+) -> Result<Verified, Response> {
+    let params: Params = serde_urlencoded::from_bytes(body)
+        .map_err(|_| (StatusCode::BAD_REQUEST, "expected a form body").into_response())?;
+    let signature = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(forbidden)?;
+    let sid = param(&params, "AccountSid").ok_or_else(forbidden)?;
+    let mut conn = app.conn().await.map_err(|e| unavailable(&e))?;
+    let account = TwilioAccount::find_by_sid(&mut conn, sid)
+        .await
+        .map_err(|e| unavailable(&e.into()))?
+        .ok_or_else(forbidden)?;
+    let token = accounts::open_token(app, &account).map_err(|e| unavailable(&e))?;
+    let base = public_base_url(headers, &app.public_url, app.config.trust_proxy);
+    let path = uri.0.path_and_query().map_or("/", |p| p.as_str());
+    let url = format!("{base}{path}");
+    if signature::validate(token.expose(), signature, &url, &params) {
+        Ok(Verified { params, account })
+    } else {
+        tracing::warn!(url = %url, "rejected a webhook with a bad signature");
+        Err(forbidden())
+    }
+}
+
+fn body_hash(body: &[u8]) -> String {
+    hex::encode(&Sha256::digest(body)[..12])
+}
+
+/// Stores the payload; `None` for a duplicate.
+async fn store(
+    app: &AppState,
+    kind: &str,
+    key: &str,
+    call_id: Option<Uuid>,
+    params: &Params,
+) -> AppResult<Option<i64>> {
+    let payload = json!({"params": params});
+    let mut conn = app.conn().await?;
+    Ok(NewWebhookEvent {
+        provider: "twilio",
+        kind,
+        dedupe_key: key,
+        call_id,
+        payload,
+    }
+    .insert(&mut conn)
+    .await?)
+}
+
+/// Applies a stored event exactly once; safe to call again (the sweep job does).
+pub async fn process(app: &AppState, id: i64) -> AppResult<()> {
+    let mut conn = app.conn().await?;
+    let app2 = app.clone();
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let event = WebhookEvent::find_for_update(conn, id).await?;
+        if event.processed_at.is_some() {
+            return Ok(());
+        }
+        let params: Params =
+            serde_json::from_value(event.payload["params"].clone()).unwrap_or_default();
+        let outcome = match (event.kind.as_str(), event.call_id) {
+            ("status", Some(call_id)) | ("voice", Some(call_id)) => {
+                apply_status(&app2, call_id, &params).await
+            }
+            ("amd", Some(call_id)) => apply_amd(&app2, call_id, &params).await,
+            ("gather", Some(call_id)) => {
+                let digits = param(&params, "Digits").unwrap_or("");
+                status::record_event(
+                    &app2,
+                    call_id,
+                    EventKind::Gather,
+                    EventSource::Webhook,
+                    json!({"digits": digits}),
+                )
+                .await
+            }
+            _ => Ok(()),
+        };
+        match outcome {
+            // The call is not ours (deleted or never existed): nothing to apply, keep the record.
+            Ok(()) | Err(AppError::NotFound(_)) => WebhookEvent::mark(conn, id, None).await?,
+            Err(e) => {
+                WebhookEvent::mark(conn, id, Some(&e.message())).await?;
+                return Err(e);
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+async fn apply_status(app: &AppState, call_id: Uuid, params: &Params) -> AppResult<()> {
+    let Some(call_status) = param(params, "CallStatus").and_then(CallStatus::from_twilio) else {
+        return Ok(());
+    };
+    let occurred_at = param(params, "Timestamp")
+        .and_then(crate::twilio::types::parse_rfc2822)
+        .unwrap_or_else(Utc::now);
+    let update = StatusUpdate {
+        call_id,
+        status: call_status,
+        sequence: param(params, "SequenceNumber").and_then(|s| s.parse().ok()),
+        duration_secs: param(params, "CallDuration").and_then(|s| s.parse().ok()),
+        answered_by: param(params, "AnsweredBy").map(str::to_owned),
+        twilio_sid: param(params, "CallSid").map(str::to_owned),
+        occurred_at,
+        source: EventSource::Webhook,
+        detail: json!({
+            "call_sid": param(params, "CallSid"),
+            "sip_response_code": param(params, "SipResponseCode"),
+            "answered_by": param(params, "AnsweredBy"),
+        }),
+    };
+    status::apply(app, update).await.map(|_| ())
+}
+
+async fn apply_amd(app: &AppState, call_id: Uuid, params: &Params) -> AppResult<()> {
+    let answered_by = param(params, "AnsweredBy").map(str::to_owned);
+    status::record_event(
+        app,
+        call_id,
+        EventKind::Amd,
+        EventSource::Webhook,
+        json!({"answered_by": answered_by}),
+    )
+    .await?;
+    let mut conn = app.conn().await?;
+    let changes = CallChanges {
+        answered_by: Some(answered_by),
+        ..CallChanges::default()
+    };
+    Call::update(&mut conn, call_id, &changes).await?;
+    Ok(())
+}
+
+/// The call a webhook path names, only if it belongs to the account that signed the request.
+async fn owned_call(app: &AppState, call_id: &str, account: &TwilioAccount) -> Option<Call> {
+    let id = Uuid::parse_str(call_id).ok()?;
+    let mut conn = app.conn().await.ok()?;
+    Call::find(&mut conn, id)
+        .await
+        .ok()
+        .filter(|c| c.twilio_account_id == account.id)
+}
+
+/// Stores, then processes inline; a failure is left for the sweep job.
+async fn store_and_process(
+    app: &AppState,
+    kind: &str,
+    key: &str,
+    call: Option<&Call>,
+    params: &Params,
+) -> Result<bool, Response> {
+    match store(app, kind, key, call.map(|c| c.id), params).await {
+        Ok(Some(id)) => {
+            if let Err(e) = process(app, id).await {
+                tracing::warn!(webhook.id = id, error = ?e, "webhook stored; processing will be retried");
+            }
+            Ok(true)
+        }
+        Ok(None) => Ok(false),
+        Err(e) => Err(unavailable(&e)),
+    }
+}
+
+pub async fn status(
+    State(server): State<ServerState>,
+    Path(call_id): Path<String>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let app = &server.app;
+    let v = match verify(app, &headers, &uri, &body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let call = owned_call(app, &call_id, &v.account).await;
+    let key = format!(
+        "twilio:status:{call_id}:{}:{}:{}",
+        param(&v.params, "CallSid").unwrap_or(""),
+        param(&v.params, "SequenceNumber").unwrap_or(""),
+        param(&v.params, "CallStatus").unwrap_or(""),
+    );
+    match store_and_process(app, "status", &key, call.as_ref(), &v.params).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(r) => r,
+    }
+}
+
+/// The TwiML a call plays. Campaign messages and menus plug in here.
+fn voice_response(call: Option<&Call>) -> VoiceResponse {
+    match call {
+        Some(_) => VoiceResponse::new()
+            .say(
+                "Xin chào. Đây là cuộc gọi từ Ringcast.",
+                Some("Google.vi-VN-Wavenet-A"),
+                Some("vi-VN"),
+            )
+            .hangup(),
+        None => VoiceResponse::new().reject(),
+    }
+}
+
+pub async fn voice(
+    State(server): State<ServerState>,
+    Path(call_id): Path<String>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let app = &server.app;
+    let v = match verify(app, &headers, &uri, &body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let call = owned_call(app, &call_id, &v.account).await;
+    let key = format!("twilio:voice:{call_id}:{}", body_hash(&body));
+    if let Err(r) = store_and_process(app, "voice", &key, call.as_ref(), &v.params).await {
+        return r;
+    }
+    twiml(voice_response(call.as_ref()))
+}
+
+pub async fn gather(
+    State(server): State<ServerState>,
+    Path(call_id): Path<String>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let app = &server.app;
+    let v = match verify(app, &headers, &uri, &body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let call = owned_call(app, &call_id, &v.account).await;
+    let key = format!("twilio:gather:{call_id}:{}", body_hash(&body));
+    if let Err(r) = store_and_process(app, "gather", &key, call.as_ref(), &v.params).await {
+        return r;
+    }
+    twiml(
+        VoiceResponse::new()
+            .say("Cảm ơn.", Some("Google.vi-VN-Wavenet-A"), Some("vi-VN"))
+            .hangup(),
+    )
+}
+
+pub async fn amd(
+    State(server): State<ServerState>,
+    Path(call_id): Path<String>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let app = &server.app;
+    let v = match verify(app, &headers, &uri, &body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let call = owned_call(app, &call_id, &v.account).await;
+    let key = format!("twilio:amd:{call_id}:{}", body_hash(&body));
+    match store_and_process(app, "amd", &key, call.as_ref(), &v.params).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(r) => r,
+    }
+}
+
+/// Calls to our numbers: forward to the holder's number, play their message, or reject.
+pub async fn inbound(
+    State(server): State<ServerState>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let app = &server.app;
+    let v = match verify(app, &headers, &uri, &body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let key = format!(
+        "twilio:inbound:{}:{}",
+        param(&v.params, "CallSid").unwrap_or(""),
+        body_hash(&body)
+    );
+    if let Err(r) = store_and_process(app, "inbound", &key, None, &v.params).await {
+        return r;
+    }
+    let to = param(&v.params, "To").unwrap_or("");
+    let did = match app.conn().await {
+        Ok(mut conn) => Did::find_live_by_number(&mut conn, to).await.ok().flatten(),
+        Err(e) => return unavailable(&e),
+    };
+    let response =
+        match did.filter(|d| d.twilio_account_id == v.account.id && d.assigned_user_id.is_some()) {
+            Some(did) => match (&did.forward_to, &did.inbound_message) {
+                (Some(forward), _) => VoiceResponse::new().verb(Verb::Dial {
+                    number: forward.clone(),
+                    caller_id: Some(did.phone_number.clone()),
+                    timeout: Some(30),
+                    action: None,
+                }),
+                (None, Some(message)) => VoiceResponse::new()
+                    .say(
+                        message.clone(),
+                        Some("Google.vi-VN-Wavenet-A"),
+                        Some("vi-VN"),
+                    )
+                    .hangup(),
+                (None, None) => VoiceResponse::new()
+                    .say(
+                        "Số điện thoại này hiện không nhận cuộc gọi.",
+                        Some("Google.vi-VN-Wavenet-A"),
+                        Some("vi-VN"),
+                    )
+                    .hangup(),
+            },
+            None => VoiceResponse::new().reject(),
+        };
+    twiml(response)
+}
+
+pub async fn inbound_status(
+    State(server): State<ServerState>,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let app = &server.app;
+    let v = match verify(app, &headers, &uri, &body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let key = format!(
+        "twilio:inbound-status:{}:{}:{}",
+        param(&v.params, "CallSid").unwrap_or(""),
+        param(&v.params, "SequenceNumber").unwrap_or(""),
+        param(&v.params, "CallStatus").unwrap_or(""),
+    );
+    match store_and_process(app, "inbound_status", &key, None, &v.params).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(r) => r,
+    }
+}
