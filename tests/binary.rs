@@ -440,6 +440,20 @@ async fn the_standalone_emulator_places_a_call_that_fetches_twiml_and_sends_sign
     let voice = customer.hits("voice");
     assert!(voice.len() == 1 && voice[0].signed);
     assert_eq!(customer.hits("gather")[0].get("Digits"), Some("1"));
-    let _ = child.kill().await;
+    let ledger: Value = reqwest::get(format!("{base}/emulator/ledger"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ledger["calls"].as_array().unwrap().len(), 1);
+    assert_eq!(ledger["calls"][0]["to"], "+84912345671");
+    let pid = nix::unistd::Pid::from_raw(child.id().unwrap() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -764,3 +764,161 @@ async fn number_health_is_computed_and_idle_numbers_are_released() {
         .unwrap()
         .contains("idle"));
 }
+
+#[tokio::test]
+async fn callbacks_reordered_and_duplicated_by_the_carrier_still_converge() {
+    let app = TestApp::builder().listening().build().await;
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(1).await;
+    let account = app.add_carrier_account(&admin, &carrier).await;
+    let (_, _, _, user_id) = app.user().await;
+    // Set through the control API over HTTP, as an integrator would.
+    let http = reqwest::Client::new();
+    let faults = json!({"duplicate_callbacks": 100.0, "reorder_callbacks": 50.0});
+    assert!(http
+        .post(format!("{}/emulator/faults", carrier.base))
+        .json(&faults)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+    let public = app.state.public_url.to_string();
+    let mut calls = Vec::new();
+    for to in [
+        "+84912345670",
+        "+84912345673",
+        "+84912345674",
+        "+84912345676",
+    ] {
+        let call = call_row(&app, &user_id, &account).await;
+        carrier
+            .client()
+            .create_call(&CreateCall {
+                to: to.into(),
+                from: carrier.numbers()[0].clone(),
+                url: Some(format!("{public}/webhooks/twilio/voice/{call}")),
+                status_callback: Some(format!("{public}/webhooks/twilio/status/{call}")),
+                status_callback_events: ["initiated", "ringing", "answered", "completed"]
+                    .map(String::from)
+                    .to_vec(),
+                timeout_secs: Some(20),
+                ..CreateCall::default()
+            })
+            .await
+            .unwrap();
+        calls.push(call);
+    }
+    let expected = ["COMPLETED", "BUSY", "NO_ANSWER", "COMPLETED"];
+    for (call, want) in calls.iter().zip(expected) {
+        eventually(
+            Duration::from_secs(10),
+            "the call's final state",
+            || async { (call_status(&app, *call).await.0 == want).then_some(()) },
+        )
+        .await;
+    }
+    // Let every held-back callback arrive, then check nothing moved a final call.
+    let ledger = carrier.emulator.ledger();
+    assert_eq!(ledger.len(), 4, "each number dialed once");
+    eventually(Duration::from_secs(10), "the late callbacks", || async {
+        let seen = app.count("call_events").await;
+        (seen >= 12).then_some(())
+    })
+    .await;
+    for (call, want) in calls.iter().zip(expected) {
+        assert_eq!(call_status(&app, *call).await.0, want);
+    }
+}
+
+#[tokio::test]
+async fn accounts_can_be_updated_and_removed_only_when_empty() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(1).await;
+    let account = app.add_carrier_account(&admin, &carrier).await;
+    let update = "mutation($i: UpdateTwilioAccountInput!) { updateTwilioAccount(input: $i) { twilioAccount { name callsPerSecond authTokenLast4 status } } }";
+    let r = app.gql_as(&admin, update, json!({"i": {"id": account, "name": "Main", "callsPerSecond": 5.0, "authToken": "new-token-abcd"}})).await;
+    r.assert_ok();
+    assert_eq!(
+        r.str("updateTwilioAccount.twilioAccount.authTokenLast4"),
+        "abcd"
+    );
+    assert_eq!(r.str("updateTwilioAccount.twilioAccount.status"), "UNKNOWN");
+    let bad = app
+        .gql_as(
+            &admin,
+            update,
+            json!({"i": {"id": account, "callsPerSecond": -1.0}}),
+        )
+        .await;
+    assert_eq!(
+        (bad.code(), bad.field()),
+        ("BAD_USER_INPUT", "callsPerSecond")
+    );
+
+    // Restore the right token so sync and release reach the carrier.
+    app.gql_as(
+        &admin,
+        update,
+        json!({"i": {"id": account, "authToken": carrier.auth_token}}),
+    )
+    .await
+    .assert_ok();
+    app.gql_as(
+        &admin,
+        "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported } }",
+        json!({"id": account}),
+    )
+    .await
+    .assert_ok();
+    let remove =
+        "mutation($i: RemoveTwilioAccountInput!) { removeTwilioAccount(input: $i) { removedId } }";
+    assert_eq!(
+        app.gql_as(&admin, remove, json!({"i": {"id": account}}))
+            .await
+            .code(),
+        "CONFLICT"
+    );
+    let did = app
+        .gql_as(&admin, "{ dids { edges { node { id } } } }", json!({}))
+        .await
+        .data("dids.edges")[0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, _, _, user_id) = app.user().await;
+    app.gql_as(
+        &admin,
+        "mutation($i: AssignDidInput!) { assignDid(input: $i) { did { id } } }",
+        json!({"i": {"didId": did, "userId": user_id}}),
+    )
+    .await
+    .assert_ok();
+    let unassigned = app
+        .gql_as(
+            &admin,
+            "mutation($i: DidInput!) { unassignDid(input: $i) { did { assignedUserId } } }",
+            json!({"i": {"didId": did}}),
+        )
+        .await;
+    assert!(unassigned.data("unassignDid.did.assignedUserId").is_null());
+    app.gql_as(
+        &admin,
+        "mutation($i: DidInput!) { releaseDid(input: $i) { did { status } } }",
+        json!({"i": {"didId": did}}),
+    )
+    .await
+    .assert_ok();
+    app.gql_as(&admin, remove, json!({"i": {"id": account}}))
+        .await
+        .assert_ok();
+    let gone = app
+        .gql_as(
+            &admin,
+            "query($id: ID!) { twilioAccount(id: $id) { id } }",
+            json!({"id": account}),
+        )
+        .await;
+    assert_eq!(gone.code(), "NOT_FOUND");
+}

@@ -36,7 +36,6 @@ pub async fn run(
     );
     println!("  REST:        http://{addr}/2010-04-01/Accounts/{account_sid}/Calls.json");
     println!("  ledger:      http://{addr}/emulator/ledger");
-    tokio::signal::ctrl_c().await?;
-    shutdown.cancel();
+    super::serve::cancel_on_signal(shutdown.clone()).await;
     Ok(())
 }

@@ -106,7 +106,7 @@ pub async fn run(config: Config, with_http: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn cancel_on_signal(shutdown: CancellationToken) {
+pub(super) async fn cancel_on_signal(shutdown: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

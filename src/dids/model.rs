@@ -190,6 +190,19 @@ impl Did {
             .await
     }
 
+    pub async fn delete_released_for_account(
+        conn: &mut AsyncPgConnection,
+        account_id: Uuid,
+    ) -> QueryResult<usize> {
+        diesel::delete(
+            dids::table
+                .filter(dids::twilio_account_id.eq(account_id))
+                .filter(dids::status.eq(DidStatus::Released)),
+        )
+        .execute(conn)
+        .await
+    }
+
     pub async fn update(
         conn: &mut AsyncPgConnection,
         id: Uuid,

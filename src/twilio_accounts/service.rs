@@ -261,6 +261,8 @@ pub async fn remove(state: &AppState, admin: &Viewer, id: Uuid) -> AppResult<()>
                 "the account still has phone numbers; release them first",
             ));
         }
+        // Released numbers go with the account; the audit log keeps their story.
+        dids::model::Did::delete_released_for_account(conn, id).await?;
         TwilioAccount::delete(conn, id).await.map_err(|e| match e {
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 AppError::conflict(
