@@ -153,7 +153,7 @@ impl Emulator {
     }
 
     pub fn router(&self) -> Router {
-        rest::routes()
+        rest::routes(self)
             .merge(control::routes())
             .with_state(self.clone())
     }

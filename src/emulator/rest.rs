@@ -1,7 +1,8 @@
 //! Twilio's REST paths (2010-04-01) over the emulator's world.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
@@ -15,7 +16,7 @@ use super::{progress, render, Emulator};
 
 type Params = Vec<(String, String)>;
 
-pub fn routes() -> Router<Emulator> {
+pub fn routes(emu: &Emulator) -> Router<Emulator> {
     Router::new()
         .route("/2010-04-01/Accounts/{account}", get(fetch_account))
         .route("/2010-04-01/Accounts/{account}/Balance.json", get(balance))
@@ -39,6 +40,10 @@ pub fn routes() -> Router<Emulator> {
             "/2010-04-01/Accounts/{account}/AvailablePhoneNumbers/{country}/Local.json",
             get(search_numbers),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            emu.clone(),
+            gate_layer,
+        ))
 }
 
 fn err(status: StatusCode, code: u32, message: &str) -> Response {
@@ -59,6 +64,21 @@ fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
         .filter(|v| !v.is_empty())
+}
+
+/// Every REST request passes the gate first; the account is the path's fourth segment.
+async fn gate_layer(State(emu): State<Emulator>, request: Request, next: Next) -> Response {
+    let account = request
+        .uri()
+        .path()
+        .split('/')
+        .nth(3)
+        .unwrap_or("")
+        .to_owned();
+    if let Err(rejected) = gate(&emu, request.headers(), &account).await {
+        return rejected;
+    }
+    next.run(request).await
 }
 
 /// Faults, outages and Basic auth, in the order Twilio's edge would apply them.
@@ -126,14 +146,7 @@ async fn gate(emu: &Emulator, headers: &HeaderMap, account: &str) -> Result<(), 
     }
 }
 
-async fn fetch_account(
-    State(emu): State<Emulator>,
-    Path(account): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(r) = gate(&emu, &headers, &account).await {
-        return r;
-    }
+async fn fetch_account(State(emu): State<Emulator>, Path(account): Path<String>) -> Response {
     let Some(sid) = account.strip_suffix(".json") else {
         return not_found(&account);
     };
@@ -141,14 +154,7 @@ async fn fetch_account(
         .map_or_else(|| not_found(sid), |v| Json(v).into_response())
 }
 
-async fn balance(
-    State(emu): State<Emulator>,
-    Path(account): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(r) = gate(&emu, &headers, &account).await {
-        return r;
-    }
+async fn balance(State(emu): State<Emulator>, Path(account): Path<String>) -> Response {
     emu.with(|w| w.accounts.get(&account).map(render::balance))
         .map_or_else(|| not_found(&account), |v| Json(v).into_response())
 }
@@ -168,12 +174,8 @@ fn is_http_url(u: &str) -> bool {
 async fn create_call(
     State(emu): State<Emulator>,
     Path(account): Path<String>,
-    headers: HeaderMap,
     Form(p): Form<Params>,
 ) -> Response {
-    if let Err(r) = gate(&emu, &headers, &account).await {
-        return r;
-    }
     let bad = |code, message: &str| err(StatusCode::BAD_REQUEST, code, message);
     let Some(to) = param(&p, "To") else {
         return bad(21201, "No 'To' number is specified");
@@ -287,11 +289,7 @@ fn call_sid(segment: &str) -> Option<&str> {
 async fn fetch_call(
     State(emu): State<Emulator>,
     Path((account, call)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = gate(&emu, &headers, &account).await {
-        return r;
-    }
     let sid = call_sid(&call).unwrap_or_default();
     emu.with(|w| {
         w.calls
@@ -305,12 +303,8 @@ async fn fetch_call(
 async fn update_call(
     State(emu): State<Emulator>,
     Path((account, call)): Path<(String, String)>,
-    headers: HeaderMap,
     Form(p): Form<Params>,
 ) -> Response {
-    if let Err(r) = gate(&emu, &headers, &account).await {
-        return r;
-    }
     let sid = call_sid(&call).unwrap_or_default().to_owned();
     let status = param(&p, "Status").map(str::to_owned);
     if let Some(s) = &status {
@@ -336,14 +330,14 @@ async fn update_call(
 async fn delete_call(
     State(emu): State<Emulator>,
     Path((account, call)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = gate(&emu, &headers, &account).await {
-        return r;
-    }
     let sid = call_sid(&call).unwrap_or_default().to_owned();
     // Only the record goes; the ledger keeps the fact that the call was placed.
-    match emu.with(|w| w.calls.remove(&sid)) {
+    let removed = emu.with(|w| {
+        let owned = w.calls.get(&sid).is_some_and(|c| c.account_sid == account);
+        owned.then(|| w.calls.remove(&sid)).flatten()
+    });
+    match removed {
         Some(_) => StatusCode::NO_CONTENT.into_response(),
         None => not_found(&call),
     }
@@ -416,12 +410,8 @@ fn envelope(
 async fn list_calls(
     State(emu): State<Emulator>,
     Path(account): Path<String>,
-    headers: HeaderMap,
     Query(q): Query<Params>,
 ) -> Response {
-    if let Err(r) = gate(&emu, &headers, &account).await {
-        return r;
-    }
     let (size, page) = page_args(&q);
     let after = param(&q, "StartTime>")
         .or_else(|| param(&q, "StartTime>="))
@@ -463,12 +453,8 @@ async fn list_calls(
 async fn list_numbers(
     State(emu): State<Emulator>,
     Path(account): Path<String>,
-    headers: HeaderMap,
     Query(q): Query<Params>,
 ) -> Response {
-    if let Err(r) = gate(&emu, &headers, &account).await {
-        return r;
-    }
     let (size, page) = page_args(&q);
     let filter = param(&q, "PhoneNumber").map(|p| p.replace('*', ""));
     let (items, total) = emu.with(|w| {
@@ -506,12 +492,8 @@ async fn list_numbers(
 async fn buy_number(
     State(emu): State<Emulator>,
     Path(account): Path<String>,
-    headers: HeaderMap,
     Form(p): Form<Params>,
 ) -> Response {
-    if let Err(r) = gate(&emu, &headers, &account).await {
-        return r;
-    }
     let Some(phone) = param(&p, "PhoneNumber").map(str::to_owned) else {
         return err(
             StatusCode::BAD_REQUEST,
@@ -558,11 +540,7 @@ fn number_sid(segment: &str) -> &str {
 async fn fetch_number(
     State(emu): State<Emulator>,
     Path((account, number)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = gate(&emu, &headers, &account).await {
-        return r;
-    }
     let sid = number_sid(&number);
     emu.with(|w| {
         w.numbers
@@ -576,12 +554,8 @@ async fn fetch_number(
 async fn update_number(
     State(emu): State<Emulator>,
     Path((account, number)): Path<(String, String)>,
-    headers: HeaderMap,
     Form(p): Form<Params>,
 ) -> Response {
-    if let Err(r) = gate(&emu, &headers, &account).await {
-        return r;
-    }
     let sid = number_sid(&number).to_owned();
     let updated = emu.with(|w| {
         let n = w
@@ -612,11 +586,7 @@ async fn update_number(
 async fn release_number(
     State(emu): State<Emulator>,
     Path((account, number)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = gate(&emu, &headers, &account).await {
-        return r;
-    }
     let sid = number_sid(&number).to_owned();
     let removed = emu.with(|w| {
         let n = w
@@ -636,12 +606,8 @@ async fn release_number(
 async fn search_numbers(
     State(emu): State<Emulator>,
     Path((account, country)): Path<(String, String)>,
-    headers: HeaderMap,
     Query(q): Query<Params>,
 ) -> Response {
-    if let Err(r) = gate(&emu, &headers, &account).await {
-        return r;
-    }
     let country = country.to_ascii_uppercase();
     let area = param(&q, "AreaCode").map(str::to_owned);
     let contains = param(&q, "Contains").map(str::to_owned);

@@ -210,23 +210,66 @@ async fn owned_call(app: &AppState, call_id: &str, account: &TwilioAccount) -> O
         .filter(|c| c.twilio_account_id == account.id)
 }
 
-/// Stores, then processes inline; a failure is left for the sweep job.
-async fn store_and_process(
+/// How a delivery is told apart from a repeat of itself.
+enum Key {
+    /// Status callbacks: one per call, sequence number and status.
+    Event,
+    /// Requests that expect TwiML: the body itself.
+    Body,
+}
+
+/// What every Twilio webhook does first.
+struct Received {
+    params: Params,
+    account: TwilioAccount,
+    call: Option<Call>,
+}
+
+/// Verifies the signature, finds the call the path names (only if the signing account placed
+/// it), stores the payload under its dedupe key, and processes it inline; a processing
+/// failure is left for the sweep job, since the payload is already safe.
+async fn receive(
     app: &AppState,
     kind: &str,
-    key: &str,
-    call: Option<&Call>,
-    params: &Params,
-) -> Result<bool, Response> {
-    match store(app, kind, key, call.map(|c| c.id), params).await {
+    call_id: Option<&str>,
+    key: Key,
+    (uri, headers, body): (&OriginalUri, &HeaderMap, &Bytes),
+) -> Result<Received, Response> {
+    let Verified { params, account } = verify(app, headers, uri, body).await?;
+    let call = match call_id {
+        Some(id) => owned_call(app, id, &account).await,
+        None => None,
+    };
+    let discriminator = match key {
+        Key::Event => format!(
+            "{}:{}:{}",
+            param(&params, "CallSid").unwrap_or(""),
+            param(&params, "SequenceNumber").unwrap_or(""),
+            param(&params, "CallStatus").unwrap_or(""),
+        ),
+        Key::Body => body_hash(body),
+    };
+    let dedupe_key = format!("twilio:{kind}:{}:{discriminator}", call_id.unwrap_or("-"));
+    match store(app, kind, &dedupe_key, call.as_ref().map(|c| c.id), &params).await {
         Ok(Some(id)) => {
             if let Err(e) = process(app, id).await {
                 tracing::warn!(webhook.id = id, error = ?e, "webhook stored; processing will be retried");
             }
-            Ok(true)
         }
-        Ok(None) => Ok(false),
-        Err(e) => Err(unavailable(&e)),
+        Ok(None) => {}
+        Err(e) => return Err(unavailable(&e)),
+    }
+    Ok(Received {
+        params,
+        account,
+        call,
+    })
+}
+
+fn no_content(received: Result<Received, Response>) -> Response {
+    match received {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(r) => r,
     }
 }
 
@@ -237,22 +280,16 @@ pub async fn status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let app = &server.app;
-    let v = match verify(app, &headers, &uri, &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let call = owned_call(app, &call_id, &v.account).await;
-    let key = format!(
-        "twilio:status:{call_id}:{}:{}:{}",
-        param(&v.params, "CallSid").unwrap_or(""),
-        param(&v.params, "SequenceNumber").unwrap_or(""),
-        param(&v.params, "CallStatus").unwrap_or(""),
-    );
-    match store_and_process(app, "status", &key, call.as_ref(), &v.params).await {
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(r) => r,
-    }
+    no_content(
+        receive(
+            &server.app,
+            "status",
+            Some(&call_id),
+            Key::Event,
+            (&uri, &headers, &body),
+        )
+        .await,
+    )
 }
 
 /// The TwiML a call plays. Campaign messages and menus plug in here.
@@ -276,17 +313,18 @@ pub async fn voice(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let app = &server.app;
-    let v = match verify(app, &headers, &uri, &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let call = owned_call(app, &call_id, &v.account).await;
-    let key = format!("twilio:voice:{call_id}:{}", body_hash(&body));
-    if let Err(r) = store_and_process(app, "voice", &key, call.as_ref(), &v.params).await {
-        return r;
+    match receive(
+        &server.app,
+        "voice",
+        Some(&call_id),
+        Key::Body,
+        (&uri, &headers, &body),
+    )
+    .await
+    {
+        Ok(received) => twiml(voice_response(received.call.as_ref())),
+        Err(r) => r,
     }
-    twiml(voice_response(call.as_ref()))
 }
 
 pub async fn gather(
@@ -296,21 +334,22 @@ pub async fn gather(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let app = &server.app;
-    let v = match verify(app, &headers, &uri, &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let call = owned_call(app, &call_id, &v.account).await;
-    let key = format!("twilio:gather:{call_id}:{}", body_hash(&body));
-    if let Err(r) = store_and_process(app, "gather", &key, call.as_ref(), &v.params).await {
-        return r;
-    }
-    twiml(
-        VoiceResponse::new()
-            .say("Cảm ơn.", Some("Google.vi-VN-Wavenet-A"), Some("vi-VN"))
-            .hangup(),
+    match receive(
+        &server.app,
+        "gather",
+        Some(&call_id),
+        Key::Body,
+        (&uri, &headers, &body),
     )
+    .await
+    {
+        Ok(_) => twiml(
+            VoiceResponse::new()
+                .say("Cảm ơn.", Some("Google.vi-VN-Wavenet-A"), Some("vi-VN"))
+                .hangup(),
+        ),
+        Err(r) => r,
+    }
 }
 
 pub async fn amd(
@@ -320,17 +359,16 @@ pub async fn amd(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let app = &server.app;
-    let v = match verify(app, &headers, &uri, &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let call = owned_call(app, &call_id, &v.account).await;
-    let key = format!("twilio:amd:{call_id}:{}", body_hash(&body));
-    match store_and_process(app, "amd", &key, call.as_ref(), &v.params).await {
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(r) => r,
-    }
+    no_content(
+        receive(
+            &server.app,
+            "amd",
+            Some(&call_id),
+            Key::Body,
+            (&uri, &headers, &body),
+        )
+        .await,
+    )
 }
 
 /// Calls to our numbers: forward to the holder's number, play their message, or reject.
@@ -341,50 +379,44 @@ pub async fn inbound(
     body: Bytes,
 ) -> Response {
     let app = &server.app;
-    let v = match verify(app, &headers, &uri, &body).await {
-        Ok(v) => v,
+    let received = match receive(app, "inbound", None, Key::Body, (&uri, &headers, &body)).await {
+        Ok(received) => received,
         Err(r) => return r,
     };
-    let key = format!(
-        "twilio:inbound:{}:{}",
-        param(&v.params, "CallSid").unwrap_or(""),
-        body_hash(&body)
-    );
-    if let Err(r) = store_and_process(app, "inbound", &key, None, &v.params).await {
-        return r;
-    }
-    let to = param(&v.params, "To").unwrap_or("");
+    let to = param(&received.params, "To").unwrap_or("");
     let did = match app.conn().await {
         Ok(mut conn) => Did::find_live_by_number(&mut conn, to).await.ok().flatten(),
         Err(e) => return unavailable(&e),
     };
-    let response =
-        match did.filter(|d| d.twilio_account_id == v.account.id && d.assigned_user_id.is_some()) {
-            Some(did) => match (&did.forward_to, &did.inbound_message) {
-                (Some(forward), _) => VoiceResponse::new().verb(Verb::Dial {
-                    number: forward.clone(),
-                    caller_id: Some(did.phone_number.clone()),
-                    timeout: Some(30),
-                    action: None,
-                }),
-                (None, Some(message)) => VoiceResponse::new()
-                    .say(
-                        message.clone(),
-                        Some("Google.vi-VN-Wavenet-A"),
-                        Some("vi-VN"),
-                    )
-                    .hangup(),
-                (None, None) => VoiceResponse::new()
-                    .say(
-                        "Số điện thoại này hiện không nhận cuộc gọi.",
-                        Some("Google.vi-VN-Wavenet-A"),
-                        Some("vi-VN"),
-                    )
-                    .hangup(),
-            },
-            None => VoiceResponse::new().reject(),
-        };
-    twiml(response)
+    twiml(inbound_response(did.filter(|d| {
+        d.twilio_account_id == received.account.id && d.assigned_user_id.is_some()
+    })))
+}
+
+fn inbound_response(did: Option<Did>) -> VoiceResponse {
+    let voice = Some("Google.vi-VN-Wavenet-A");
+    let language = Some("vi-VN");
+    match did {
+        Some(did) => match (&did.forward_to, &did.inbound_message) {
+            (Some(forward), _) => VoiceResponse::new().verb(Verb::Dial {
+                number: forward.clone(),
+                caller_id: Some(did.phone_number.clone()),
+                timeout: Some(30),
+                action: None,
+            }),
+            (None, Some(message)) => VoiceResponse::new()
+                .say(message.clone(), voice, language)
+                .hangup(),
+            (None, None) => VoiceResponse::new()
+                .say(
+                    "Số điện thoại này hiện không nhận cuộc gọi.",
+                    voice,
+                    language,
+                )
+                .hangup(),
+        },
+        None => VoiceResponse::new().reject(),
+    }
 }
 
 pub async fn inbound_status(
@@ -393,19 +425,14 @@ pub async fn inbound_status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let app = &server.app;
-    let v = match verify(app, &headers, &uri, &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let key = format!(
-        "twilio:inbound-status:{}:{}:{}",
-        param(&v.params, "CallSid").unwrap_or(""),
-        param(&v.params, "SequenceNumber").unwrap_or(""),
-        param(&v.params, "CallStatus").unwrap_or(""),
-    );
-    match store_and_process(app, "inbound_status", &key, None, &v.params).await {
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
-        Err(r) => r,
-    }
+    no_content(
+        receive(
+            &server.app,
+            "inbound_status",
+            None,
+            Key::Event,
+            (&uri, &headers, &body),
+        )
+        .await,
+    )
 }
