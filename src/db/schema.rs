@@ -27,6 +27,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    do_not_call (id) {
+        id -> Uuid,
+        owner_id -> Nullable<Uuid>,
+        phone -> Text,
+        reason -> Text,
+        source -> Text,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Int8,
         email -> Text,
@@ -182,6 +194,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     call_events,
     calls,
     dids,
+    do_not_call,
     login_failures,
     periodic_jobs,
     refresh_tokens,

@@ -11,7 +11,7 @@ pub mod ws;
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::app::AppState;
-use crate::{audit, auth, dids, twilio_accounts, users};
+use crate::{audit, auth, compliance, dids, twilio_accounts, users};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -20,6 +20,7 @@ pub struct Query(
     audit::graphql::AuditQuery,
     twilio_accounts::graphql::TwilioAccountsQuery,
     dids::graphql::DidsQuery,
+    compliance::graphql::ComplianceQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -28,6 +29,7 @@ pub struct Mutation(
     users::graphql::UsersMutation,
     twilio_accounts::graphql::TwilioAccountsMutation,
     dids::graphql::DidsMutation,
+    compliance::graphql::ComplianceMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -1,0 +1,1 @@
+DROP TABLE do_not_call;
