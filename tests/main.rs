@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod binary;
+mod campaigns;
 mod compliance;
 mod embedded_postgres;
 mod emulator;

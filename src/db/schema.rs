@@ -114,6 +114,55 @@ diesel::table! {
         ended_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        campaign_id -> Nullable<Uuid>,
+        contact_id -> Nullable<Int8>,
+        attempt -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    campaign_contacts (id) {
+        id -> Int8,
+        campaign_id -> Uuid,
+        phone -> Text,
+        country -> Nullable<Text>,
+        name -> Text,
+        vars -> Jsonb,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Nullable<Timestamptz>,
+        last_outcome -> Nullable<Text>,
+        skip_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    campaigns (id) {
+        id -> Uuid,
+        owner_id -> Uuid,
+        name -> Text,
+        status -> Text,
+        purpose -> Text,
+        consent_basis -> Nullable<Text>,
+        consent_source -> Nullable<Text>,
+        consent_collected_at -> Nullable<Timestamptz>,
+        default_country -> Text,
+        message -> Jsonb,
+        menu -> Nullable<Jsonb>,
+        amd_mode -> Text,
+        caller_id_dids -> Array<Uuid>,
+        schedule -> Jsonb,
+        calls_per_second -> Float8,
+        max_concurrent -> Int4,
+        max_attempts -> Int4,
+        retry_on -> Array<Text>,
+        retry_delay_secs -> Int4,
+        pause_reason -> Nullable<Text>,
+        started_at -> Nullable<Timestamptz>,
+        completed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -181,6 +230,10 @@ diesel::table! {
 
 diesel::joinable!(audit_log -> users (actor_id));
 diesel::joinable!(call_events -> calls (call_id));
+diesel::joinable!(calls -> campaign_contacts (contact_id));
+diesel::joinable!(calls -> campaigns (campaign_id));
+diesel::joinable!(campaign_contacts -> campaigns (campaign_id));
+diesel::joinable!(campaigns -> users (owner_id));
 diesel::joinable!(calls -> dids (did_id));
 diesel::joinable!(calls -> twilio_accounts (twilio_account_id));
 diesel::joinable!(calls -> users (owner_id));
@@ -193,6 +246,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     background_jobs,
     call_events,
     calls,
+    campaign_contacts,
+    campaigns,
     dids,
     do_not_call,
     login_failures,

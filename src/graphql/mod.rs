@@ -11,7 +11,7 @@ pub mod ws;
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::app::AppState;
-use crate::{audit, auth, compliance, dids, twilio_accounts, users};
+use crate::{audit, auth, campaigns, compliance, contacts, dids, twilio_accounts, users};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -21,6 +21,8 @@ pub struct Query(
     twilio_accounts::graphql::TwilioAccountsQuery,
     dids::graphql::DidsQuery,
     compliance::graphql::ComplianceQuery,
+    campaigns::graphql::CampaignsQuery,
+    contacts::graphql::ContactsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -30,10 +32,15 @@ pub struct Mutation(
     twilio_accounts::graphql::TwilioAccountsMutation,
     dids::graphql::DidsMutation,
     compliance::graphql::ComplianceMutation,
+    campaigns::graphql::CampaignsMutation,
+    contacts::graphql::ContactsMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(users::graphql::UsersSubscription);
+pub struct Subscription(
+    users::graphql::UsersSubscription,
+    campaigns::graphql::CampaignsSubscription,
+);
 
 pub type RingcastSchema = Schema<Query, Mutation, Subscription>;
 

@@ -1,0 +1,9 @@
+//! Campaigns: what to say, to whom, when, how fast, with what consent; and their lifecycle.
+
+pub mod graphql;
+pub mod model;
+pub mod preflight;
+pub mod service;
+pub mod settings;
+
+pub use model::{Campaign, CampaignStatus};

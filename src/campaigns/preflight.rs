@@ -1,0 +1,131 @@
+//! Everything that would stop a campaign, and what merits a warning, before it starts.
+
+use chrono::Utc;
+
+use super::model::Campaign;
+use super::settings::{Message, Schedule};
+use crate::app::AppState;
+use crate::contacts::model::Contact;
+use crate::dids::{Did, DidStatus};
+use crate::error::AppResult;
+use crate::twilio_accounts::{AccountStatus, TwilioAccount};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issue {
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Preflight {
+    pub blockers: Vec<Issue>,
+    pub warnings: Vec<Issue>,
+    pub contacts_to_call: i64,
+}
+
+fn issue(code: &'static str, message: impl Into<String>) -> Issue {
+    Issue {
+        code,
+        message: message.into(),
+    }
+}
+
+pub async fn run(state: &AppState, campaign: &Campaign) -> AppResult<Preflight> {
+    let mut conn = state.conn().await?;
+    let mut report = Preflight::default();
+    let counts = Contact::counts(&mut conn, campaign.id).await?;
+    report.contacts_to_call = counts.pending;
+    if counts.pending == 0 {
+        report.blockers.push(issue(
+            "NO_CONTACTS",
+            "the campaign has no contacts left to call",
+        ));
+    }
+    if campaign.consent_basis.is_none()
+        || campaign
+            .consent_source
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty())
+    {
+        report.blockers.push(issue(
+            "NO_CONSENT",
+            "record the consent basis, source and date before starting",
+        ));
+    }
+    if campaign.caller_id_dids.is_empty() {
+        report.blockers.push(issue(
+            "NO_CALLER_ID",
+            "choose at least one of your phone numbers as caller ID",
+        ));
+    }
+    let mut usable = 0;
+    for did_id in &campaign.caller_id_dids {
+        let Ok(did) = Did::find(&mut conn, *did_id).await else {
+            report.blockers.push(issue(
+                "CALLER_ID_UNKNOWN",
+                format!("caller ID {did_id} does not exist"),
+            ));
+            continue;
+        };
+        if did.assigned_user_id != Some(campaign.owner_id) || did.status == DidStatus::Released {
+            report.blockers.push(issue(
+                "CALLER_ID_NOT_YOURS",
+                format!("{} is no longer assigned to you", did.phone_number),
+            ));
+            continue;
+        }
+        if did.status == DidStatus::Unhealthy {
+            report.warnings.push(issue(
+                "CALLER_ID_UNHEALTHY",
+                format!("{} is unhealthy and will not be used", did.phone_number),
+            ));
+            continue;
+        }
+        match TwilioAccount::find(&mut conn, did.twilio_account_id).await {
+            Ok(account) if account.status == AccountStatus::Active => usable += 1,
+            Ok(account) => report.warnings.push(issue(
+                "ACCOUNT_NOT_ACTIVE",
+                format!(
+                    "the Twilio account of {} is {}",
+                    did.phone_number, account.status
+                ),
+            )),
+            Err(_) => report.blockers.push(issue(
+                "ACCOUNT_MISSING",
+                format!("{} has no Twilio account", did.phone_number),
+            )),
+        }
+    }
+    if !campaign.caller_id_dids.is_empty() && usable == 0 {
+        report.blockers.push(issue(
+            "NO_USABLE_CALLER_ID",
+            "none of the caller IDs can place calls now",
+        ));
+    }
+    match serde_json::from_value::<Message>(campaign.message.clone()) {
+        Ok(message) => {
+            if let Err(e) = message.validate() {
+                report.blockers.push(issue("MESSAGE_INVALID", e.message()));
+            }
+        }
+        Err(_) => report
+            .blockers
+            .push(issue("MESSAGE_INVALID", "the message cannot be read")),
+    }
+    if let Ok(schedule) = serde_json::from_value::<Schedule>(campaign.schedule.clone()) {
+        if let Ok(schedule) = schedule.to_compliance() {
+            let now = Utc::now();
+            if schedule.is_over(now) {
+                report
+                    .blockers
+                    .push(issue("SCHEDULE_ENDED", "the schedule's end is in the past"));
+            } else if !schedule.allows(now) {
+                report.warnings.push(issue(
+                    "OUTSIDE_SCHEDULE",
+                    "outside the schedule now; calls start at the next opening",
+                ));
+            }
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,361 @@
+//! What a campaign says and when it calls, as stored in its JSON columns, with the checks that
+//! keep bad settings out.
+
+use chrono::{DateTime, NaiveTime, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+
+use crate::compliance::window::{CampaignSchedule, DailyWindow};
+use crate::error::{AppError, AppResult};
+use crate::text_enum;
+
+pub const DEFAULT_VOICE: &str = "Google.vi-VN-Wavenet-A";
+pub const DEFAULT_LANGUAGE: &str = "vi-VN";
+/// Twilio's `<Say>` takes up to 4,096 characters; keep room for the menu prompt.
+pub const MAX_MESSAGE_CHARS: usize = 3000;
+
+text_enum! {
+    pub enum MenuAction {
+        Transfer => "TRANSFER",
+        OptOut => "OPT_OUT",
+        Replay => "REPLAY",
+        RecordDigits => "RECORD_DIGITS",
+        Hangup => "HANGUP",
+    }
+}
+
+text_enum! {
+    pub enum AmdMode {
+        Off => "OFF",
+        HangUpOnMachine => "HANG_UP_ON_MACHINE",
+        LeaveMessage => "LEAVE_MESSAGE",
+    }
+}
+
+text_enum! {
+    pub enum ConsentBasis {
+        ExpressWritten => "EXPRESS_WRITTEN",
+        ExpressOral => "EXPRESS_ORAL",
+        ExistingCustomer => "EXISTING_CUSTOMER",
+        Transactional => "TRANSACTIONAL",
+    }
+}
+
+text_enum! {
+    /// Outcomes a campaign may retry.
+    pub enum RetryOutcome {
+        Busy => "BUSY",
+        NoAnswer => "NO_ANSWER",
+        Failed => "FAILED",
+        Machine => "MACHINE",
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// Text to speak, with `{{name}}`-style variables; or
+    pub text: Option<String>,
+    /// a recording to play.
+    pub audio_url: Option<String>,
+    pub voice: String,
+    pub language: String,
+    pub repeat: u32,
+}
+
+impl Message {
+    pub fn validate(&self) -> AppResult<()> {
+        match (&self.text, &self.audio_url) {
+            (Some(t), None) if !t.trim().is_empty() => {
+                if t.chars().count() > MAX_MESSAGE_CHARS {
+                    return Err(AppError::bad_input(
+                        "message.text",
+                        format!("at most {MAX_MESSAGE_CHARS} characters"),
+                    ));
+                }
+            }
+            (None, Some(url)) => {
+                let ok =
+                    reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+                if !ok {
+                    return Err(AppError::bad_input(
+                        "message.audioUrl",
+                        "an http(s) URL of the recording",
+                    ));
+                }
+            }
+            _ => {
+                return Err(AppError::bad_input(
+                    "message",
+                    "give either text or audioUrl",
+                ))
+            }
+        }
+        if !(1..=5).contains(&self.repeat) {
+            return Err(AppError::bad_input("message.repeat", "1 to 5"));
+        }
+        if self.voice.len() > 64 || self.language.len() > 16 {
+            return Err(AppError::bad_input(
+                "message.voice",
+                "unknown voice or language",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The text with `{{var}}` replaced from the contact (unknown variables become empty).
+    pub fn render(&self, name: &str, vars: &serde_json::Value) -> Option<String> {
+        let text = self.text.as_ref()?;
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(open) = rest.find("{{") {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 2..];
+            match after.find("}}") {
+                Some(close) => {
+                    let key = after[..close].trim();
+                    let value = if key == "name" {
+                        name.to_owned()
+                    } else {
+                        vars.get(key)
+                            .and_then(|v| {
+                                v.as_str()
+                                    .map(str::to_owned)
+                                    .or_else(|| Some(v.to_string()))
+                            })
+                            .filter(|v| v != "null")
+                            .unwrap_or_default()
+                    };
+                    out.push_str(&value);
+                    rest = &after[close + 2..];
+                }
+                None => {
+                    out.push_str(&rest[open..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MenuOption {
+    pub digit: String,
+    pub action: MenuAction,
+    pub transfer_to: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Menu {
+    pub prompt: Option<String>,
+    pub timeout_secs: u32,
+    pub options: Vec<MenuOption>,
+}
+
+impl Menu {
+    pub fn validate(&self) -> AppResult<()> {
+        if self.options.is_empty() {
+            return Err(AppError::bad_input(
+                "menu.options",
+                "a menu needs at least one option",
+            ));
+        }
+        if !(1..=30).contains(&self.timeout_secs) {
+            return Err(AppError::bad_input("menu.timeoutSecs", "1 to 30 seconds"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for option in &self.options {
+            let valid_digit = option.digit.len() == 1
+                && option
+                    .digit
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '*' || c == '#');
+            if !valid_digit || !seen.insert(option.digit.clone()) {
+                return Err(AppError::bad_input(
+                    "menu.options",
+                    format!(
+                        "digit {:?} must be one of 0-9 * # and used once",
+                        option.digit
+                    ),
+                ));
+            }
+            if (option.action == MenuAction::Transfer) != option.transfer_to.is_some() {
+                return Err(AppError::bad_input(
+                    "menu.options",
+                    "TRANSFER needs transferTo, and only TRANSFER takes it",
+                ));
+            }
+        }
+        if self
+            .prompt
+            .as_ref()
+            .is_some_and(|p| p.chars().count() > 500)
+        {
+            return Err(AppError::bad_input("menu.prompt", "at most 500 characters"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    pub start_at: Option<DateTime<Utc>>,
+    pub end_at: Option<DateTime<Utc>>,
+    pub daily_start: Option<NaiveTime>,
+    pub daily_end: Option<NaiveTime>,
+    /// ISO weekday numbers, 1 = Monday; empty = every day.
+    pub days: Vec<u8>,
+    pub time_zone: String,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            start_at: None,
+            end_at: None,
+            daily_start: None,
+            daily_end: None,
+            days: Vec::new(),
+            time_zone: "Asia/Ho_Chi_Minh".into(),
+        }
+    }
+}
+
+impl Schedule {
+    pub fn validate(&self) -> AppResult<()> {
+        self.to_compliance()?;
+        if let (Some(s), Some(e)) = (self.start_at, self.end_at) {
+            if e <= s {
+                return Err(AppError::bad_input(
+                    "schedule.endAt",
+                    "must be after startAt",
+                ));
+            }
+        }
+        if self.daily_start.is_some() != self.daily_end.is_some()
+            || self
+                .daily_start
+                .zip(self.daily_end)
+                .is_some_and(|(s, e)| e <= s)
+        {
+            return Err(AppError::bad_input(
+                "schedule.dailyStart",
+                "give both dailyStart and dailyEnd, start before end",
+            ));
+        }
+        if self.days.iter().any(|d| !(1..=7).contains(d)) {
+            return Err(AppError::bad_input(
+                "schedule.daysOfWeek",
+                "1 (Monday) to 7 (Sunday)",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn to_compliance(&self) -> AppResult<CampaignSchedule> {
+        let time_zone = self.time_zone.parse().map_err(|_| {
+            AppError::bad_input(
+                "schedule.timeZone",
+                "an IANA time zone such as Asia/Ho_Chi_Minh",
+            )
+        })?;
+        let weekday = |d: u8| match d {
+            1 => Some(Weekday::Mon),
+            2 => Some(Weekday::Tue),
+            3 => Some(Weekday::Wed),
+            4 => Some(Weekday::Thu),
+            5 => Some(Weekday::Fri),
+            6 => Some(Weekday::Sat),
+            7 => Some(Weekday::Sun),
+            _ => None,
+        };
+        Ok(CampaignSchedule {
+            time_zone,
+            start_at: self.start_at,
+            end_at: self.end_at,
+            daily: self
+                .daily_start
+                .zip(self.daily_end)
+                .map(|(start, end)| DailyWindow { start, end }),
+            days: self.days.iter().filter_map(|d| weekday(*d)).collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(text: &str) -> Message {
+        Message {
+            text: Some(text.into()),
+            audio_url: None,
+            voice: DEFAULT_VOICE.into(),
+            language: DEFAULT_LANGUAGE.into(),
+            repeat: 1,
+        }
+    }
+
+    #[test]
+    fn variables_are_filled_from_the_contact() {
+        let vars = serde_json::json!({"amount": "500.000đ", "count": 3});
+        let rendered = message("Chào {{name}}, bạn nợ {{ amount }} ({{count}}) {{missing}}.{{")
+            .render("An", &vars);
+        assert_eq!(
+            rendered.as_deref(),
+            Some("Chào An, bạn nợ 500.000đ (3) .{{")
+        );
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        assert!(message("").validate().is_err());
+        assert!(message(&"x".repeat(MAX_MESSAGE_CHARS + 1))
+            .validate()
+            .is_err());
+        let both = Message {
+            audio_url: Some("https://x/a.mp3".into()),
+            ..message("hi")
+        };
+        assert!(both.validate().is_err());
+        let menu = Menu {
+            prompt: None,
+            timeout_secs: 5,
+            options: vec![MenuOption {
+                digit: "1".into(),
+                action: MenuAction::Transfer,
+                transfer_to: None,
+            }],
+        };
+        assert!(menu.validate().is_err());
+        let dup = Menu {
+            prompt: None,
+            timeout_secs: 5,
+            options: vec![
+                MenuOption {
+                    digit: "9".into(),
+                    action: MenuAction::OptOut,
+                    transfer_to: None,
+                },
+                MenuOption {
+                    digit: "9".into(),
+                    action: MenuAction::Hangup,
+                    transfer_to: None,
+                },
+            ],
+        };
+        assert!(dup.validate().is_err());
+        assert!(Schedule {
+            time_zone: "Mars/Olympus".into(),
+            ..Schedule::default()
+        }
+        .validate()
+        .is_err());
+        assert!(Schedule {
+            days: vec![8],
+            ..Schedule::default()
+        }
+        .validate()
+        .is_err());
+    }
+}
