@@ -12,6 +12,7 @@ pub mod contacts;
 pub mod crypto;
 pub mod db;
 pub mod dids;
+pub mod dispatcher;
 pub mod emulator;
 pub mod error;
 pub mod events;

@@ -8,6 +8,7 @@ mod auth;
 mod binary;
 mod campaigns;
 mod compliance;
+mod dispatch;
 mod embedded_postgres;
 mod emulator;
 mod events;

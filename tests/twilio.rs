@@ -345,6 +345,9 @@ async fn call_row(app: &TestApp, owner: &str, account: &str) -> uuid::Uuid {
         direction: CallDirection::Outbound,
         from_number: "+842871010000",
         to_number: "+84912345671",
+        campaign_id: None,
+        contact_id: None,
+        attempt: None,
     }
     .insert(&mut conn)
     .await

@@ -102,6 +102,9 @@ pub struct Call {
     pub ended_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub campaign_id: Option<Uuid>,
+    pub contact_id: Option<i64>,
+    pub attempt: Option<i32>,
 }
 
 #[derive(Insertable)]
@@ -114,6 +117,9 @@ pub struct NewCall<'a> {
     pub direction: CallDirection,
     pub from_number: &'a str,
     pub to_number: &'a str,
+    pub campaign_id: Option<Uuid>,
+    pub contact_id: Option<i64>,
+    pub attempt: Option<i32>,
 }
 
 #[derive(AsChangeset, Default)]

@@ -111,6 +111,11 @@ pub async fn apply(state: &AppState, update: StatusUpdate) -> AppResult<Applied>
             }
             let from = call.status;
             let call = Call::update(conn, call.id, &changes).await?;
+            if update.status.is_final() && call.contact_id.is_some() {
+                // Settled after commit by a job: the contact's next step needs the final state.
+                crate::jobs::enqueue(conn, &crate::dispatcher::SettleCall { call_id: call.id })
+                    .await?;
+            }
             Ok((
                 call,
                 Applied::Changed {

@@ -69,6 +69,8 @@ pub async fn run(config: Config, with_http: bool) -> anyhow::Result<()> {
         app.config.jobs.clone(),
     );
     let jobs_task = tokio::spawn(runner.run(db.url.expose().to_owned(), shutdown.clone()));
+    let dispatcher =
+        tokio::spawn(crate::dispatcher::Dispatcher::new(app.clone()).run(shutdown.clone()));
     let scheduler = Scheduler::new(app.db.clone(), jobs::periodic_jobs());
     let scheduler_task = tokio::spawn(scheduler.run(Duration::from_secs(30), shutdown.clone()));
 
@@ -98,6 +100,7 @@ pub async fn run(config: Config, with_http: bool) -> anyhow::Result<()> {
         tracing::warn!("jobs did not finish in time; they will run again elsewhere");
     }
     scheduler_task.abort();
+    let _ = dispatcher.await;
     app.db.close();
     if let Some(cluster) = db.cluster.as_mut() {
         cluster.stop();

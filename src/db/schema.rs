@@ -160,9 +160,10 @@ diesel::table! {
         retry_delay_secs -> Int4,
         pause_reason -> Nullable<Text>,
         started_at -> Nullable<Timestamptz>,
-        completed_at -> Nullable<Timestamptz>,
+                completed_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        dispatch_next_at -> Timestamptz,
     }
 }
 
@@ -208,9 +209,10 @@ diesel::table! {
         balance -> Nullable<Text>,
         balance_currency -> Nullable<Text>,
         last_error -> Nullable<Text>,
-        last_checked_at -> Nullable<Timestamptz>,
+                last_checked_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        dispatch_next_at -> Timestamptz,
     }
 }
 

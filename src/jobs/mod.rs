@@ -40,6 +40,7 @@ pub fn registry(state: &AppState) -> Registry {
     registry.register::<crate::dids::jobs::UpdateDidHealth>(state.clone());
     registry.register::<crate::dids::jobs::ReleaseIdleDids>(state.clone());
     registry.register::<crate::webhooks::jobs::ProcessPendingWebhooks>(state.clone());
+    registry.register::<crate::dispatcher::SettleCall>(state.clone());
     registry
 }
 

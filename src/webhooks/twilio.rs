@@ -131,13 +131,10 @@ pub async fn process(app: &AppState, id: i64) -> AppResult<()> {
             }
             ("amd", Some(call_id)) => apply_amd(&app2, call_id, &params).await,
             ("gather", Some(call_id)) => {
-                let digits = param(&params, "Digits").unwrap_or("");
-                status::record_event(
+                crate::dispatcher::voice::apply_digits(
                     &app2,
                     call_id,
-                    EventKind::Gather,
-                    EventSource::Webhook,
-                    json!({"digits": digits}),
+                    param(&params, "Digits").unwrap_or(""),
                 )
                 .await
             }
@@ -292,17 +289,38 @@ pub async fn status(
     )
 }
 
-/// The TwiML a call plays. Campaign messages and menus plug in here.
-fn voice_response(call: Option<&Call>) -> VoiceResponse {
-    match call {
-        Some(_) => VoiceResponse::new()
+/// Said when a call's TwiML cannot be built; the caller hears an apology, not silence.
+fn apology() -> VoiceResponse {
+    VoiceResponse::new()
+        .say(
+            "Xin lỗi, đã có lỗi xảy ra. Xin cảm ơn.",
+            Some("Google.vi-VN-Wavenet-A"),
+            Some("vi-VN"),
+        )
+        .hangup()
+}
+
+/// The TwiML a call plays: its campaign's message and menu, or a short greeting for a call
+/// placed outside any campaign.
+async fn voice_response(app: &AppState, received: &Received) -> VoiceResponse {
+    let Some(call) = &received.call else {
+        return VoiceResponse::new().reject();
+    };
+    if call.campaign_id.is_none() {
+        return VoiceResponse::new()
             .say(
                 "Xin chào. Đây là cuộc gọi từ Ringcast.",
                 Some("Google.vi-VN-Wavenet-A"),
                 Some("vi-VN"),
             )
-            .hangup(),
-        None => VoiceResponse::new().reject(),
+            .hangup();
+    }
+    match crate::dispatcher::voice::twiml(app, call, param(&received.params, "AnsweredBy")).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(call.id = %call.id, error = ?e, "could not build the call's TwiML");
+            apology()
+        }
     }
 }
 
@@ -322,7 +340,7 @@ pub async fn voice(
     )
     .await
     {
-        Ok(received) => twiml(voice_response(received.call.as_ref())),
+        Ok(received) => twiml(voice_response(&server.app, &received).await),
         Err(r) => r,
     }
 }
@@ -343,11 +361,16 @@ pub async fn gather(
     )
     .await
     {
-        Ok(_) => twiml(
-            VoiceResponse::new()
-                .say("Cảm ơn.", Some("Google.vi-VN-Wavenet-A"), Some("vi-VN"))
-                .hangup(),
-        ),
+        Ok(received) => {
+            let digits = param(&received.params, "Digits").unwrap_or("");
+            match &received.call {
+                Some(call) => twiml(crate::dispatcher::voice::on_digits(&server.app, call, digits).await.unwrap_or_else(|e| {
+                    tracing::error!(call.id = %call.id, error = ?e, "could not answer a keypress");
+                    apology()
+                })),
+                None => twiml(VoiceResponse::new().hangup()),
+            }
+        }
         Err(r) => r,
     }
 }

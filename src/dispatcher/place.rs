@@ -1,0 +1,81 @@
+//! The Twilio request for a recorded attempt. It is sent once: an unknown outcome is left for
+//! reconciliation through Twilio's call list, never retried blindly.
+
+use chrono::Utc;
+use diesel_async::RunQueryDsl;
+use serde_json::json;
+
+use super::claim::Placement;
+use crate::app::AppState;
+use crate::calls::model::{Call, CallChanges, EventSource};
+use crate::calls::status::{self, StatusUpdate};
+use crate::calls::CallStatus;
+use crate::campaigns::settings::AmdMode;
+use crate::error::AppResult;
+use crate::twilio::types::CreateCall;
+use crate::twilio_accounts::service as accounts;
+
+pub async fn place(state: &AppState, placement: Placement) -> AppResult<()> {
+    let wait = placement.not_before - Utc::now();
+    if let Ok(wait) = wait.to_std() {
+        tokio::time::sleep(wait).await;
+    }
+    let call = &placement.call;
+    let base = &state.public_url;
+    let amd = placement.campaign.amd_mode != AmdMode::Off;
+    let request = CreateCall {
+        to: call.to_number.clone(),
+        from: call.from_number.clone(),
+        url: Some(format!("{base}/webhooks/twilio/voice/{}", call.id)),
+        twiml: None,
+        status_callback: Some(format!("{base}/webhooks/twilio/status/{}", call.id)),
+        status_callback_events: ["initiated", "ringing", "answered", "completed"]
+            .map(String::from)
+            .to_vec(),
+        timeout_secs: Some(30),
+        time_limit_secs: Some(600),
+        machine_detection: amd.then(|| "Enable".to_owned()),
+        // Synchronous detection: AnsweredBy arrives with the TwiML request, which then decides.
+        async_amd: false,
+        async_amd_status_callback: None,
+    };
+    let client = accounts::client_for(state, &placement.account)?;
+    match client.create_call(&request).await {
+        Ok(created) => {
+            let changes = CallChanges {
+                twilio_sid: Some(Some(created.sid)),
+                updated_at: Some(Utc::now()),
+                ..CallChanges::default()
+            };
+            Call::update(&mut *state.conn().await?, call.id, &changes).await?;
+        }
+        Err(e) if e.was_not_processed() || e.status().is_some_and(|s| (400..500).contains(&s)) => {
+            // Twilio refused it (or never saw it): the attempt ends as FAILED, with the reason.
+            tracing::warn!(call.id = %call.id, error = %e, "Twilio did not accept the call");
+            status::apply(
+                state,
+                StatusUpdate {
+                    call_id: call.id,
+                    status: CallStatus::Failed,
+                    sequence: None,
+                    duration_secs: Some(0),
+                    answered_by: None,
+                    twilio_sid: None,
+                    occurred_at: Utc::now(),
+                    source: EventSource::Dispatch,
+                    detail: json!({"error": e.to_string(), "twilio_code": e.code()}),
+                },
+            )
+            .await?;
+        }
+        Err(e) => {
+            // Sent, outcome unknown: reconciliation finds it on Twilio or declares it never placed.
+            tracing::warn!(call.id = %call.id, error = %e, "unknown outcome of a call request; left for reconciliation");
+            diesel::sql_query("UPDATE calls SET updated_at = now() WHERE id = $1")
+                .bind::<diesel::sql_types::Uuid, _>(call.id)
+                .execute(&mut *state.conn().await?)
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! Campaigns dialed for real: dispatcher -> emulator over HTTP -> our webhooks -> settled contacts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use ringcast::dispatcher::Dispatcher;
+use ringcast::jobs::Runner;
+use serde_json::{json, Value};
+
+use crate::helpers::carrier::Carrier;
+use crate::helpers::{eventually, TestApp};
+
+/// 10:00 in Vietnam on an ordinary Tuesday: inside every window these tests use.
+fn vn_morning() -> chrono::DateTime<Utc> {
+    let today = Utc::now().date_naive();
+    Utc.from_utc_datetime(&today.and_hms_opt(3, 0, 0).unwrap())
+}
+
+async fn ready_campaign(
+    app: &TestApp,
+    admin: &str,
+    carrier: &Carrier,
+    contacts: Vec<Value>,
+    extra: Value,
+) -> (String, String) {
+    let account = app.add_carrier_account(admin, carrier).await;
+    app.gql_as(
+        admin,
+        "mutation($id: ID!) { testTwilioAccount(id: $id) { twilioAccount { status } } }",
+        json!({"id": account}),
+    )
+    .await
+    .assert_ok();
+    app.gql_as(
+        admin,
+        "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported } }",
+        json!({"id": account}),
+    )
+    .await
+    .assert_ok();
+    let did = app
+        .gql_as(admin, "{ dids { edges { node { id } } } }", json!({}))
+        .await
+        .data("dids.edges")[0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, _, token, user_id) = app.user().await;
+    app.gql_as(
+        admin,
+        "mutation($i: AssignDidInput!) { assignDid(input: $i) { did { id } } }",
+        json!({"i": {"didId": did, "userId": user_id}}),
+    )
+    .await
+    .assert_ok();
+    let mut input = json!({
+        "name": "Nhắc lịch",
+        "purpose": "REMINDER",
+        "consent": {"basis": "EXISTING_CUSTOMER", "source": "contract", "collectedAt": "2026-01-01T00:00:00Z"},
+        "message": {"text": "Chào {{name}}, lịch hẹn của bạn lúc {{time}}."},
+        "menu": {"prompt": "Nhấn 1 để xác nhận, 9 để từ chối", "options": [
+            {"digit": "1", "action": "RECORD_DIGITS"}, {"digit": "9", "action": "OPT_OUT"}]},
+        "callerIds": [did],
+        "pacing": {"callsPerSecond": 50, "maxConcurrent": 50},
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        input[k] = v.clone();
+    }
+    let id = app
+        .gql_as(
+            &token,
+            "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { campaign { id } } }",
+            json!({"i": input}),
+        )
+        .await
+        .str("createCampaign.campaign.id");
+    app.gql_as(
+        &token,
+        "mutation($i: AddContactsInput!) { addContacts(input: $i) { added } } ",
+        json!({"i": {"campaignId": id, "contacts": contacts}}),
+    )
+    .await
+    .assert_ok();
+    (token, id)
+}
+
+async fn drive_until(
+    app: &TestApp,
+    dispatcher: &Dispatcher,
+    token: &str,
+    id: &str,
+    want: &str,
+) -> Value {
+    let runner = Runner::new(
+        app.state.db.clone(),
+        ringcast::jobs::registry(&app.state),
+        app.state.config.jobs.clone(),
+    );
+    eventually(Duration::from_secs(30), "the campaign to finish", || async {
+        dispatcher.tick().await.unwrap();
+        runner.drain().await.unwrap();
+        let c = app.gql_as(token, "query($id: ID!) { campaign(id: $id) { status contactCounts { total done failed optedOut skipped pending calling } } }", json!({"id": id})).await;
+        (c.str("campaign.status") == want).then(|| c.data("campaign").clone())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_campaign_runs_to_completion_and_matches_the_carriers_ledger() {
+    let app = TestApp::builder().listening().build().await;
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(1).await;
+    // Two numbers per emulator scenario (the last digit picks the outcome).
+    let contacts: Vec<Value> = (0..20)
+        .map(|i| json!({"phone": format!("09123456{}{}", i / 10, i % 10), "name": format!("Khách {i}"), "vars": {"time": "9:00"}}))
+        .collect();
+    let (token, id) = ready_campaign(&app, &admin, &carrier, contacts, json!({})).await;
+    app.gql_as(
+        &token,
+        "mutation($i: CampaignIdInput!) { startCampaign(input: $i) { campaign { status } } }",
+        json!({"i": {"id": id}}),
+    )
+    .await
+    .assert_ok();
+    let dispatcher = Dispatcher::with_clock(app.state.clone(), Arc::new(vn_morning));
+    let campaign = drive_until(&app, &dispatcher, &token, &id, "COMPLETED").await;
+
+    let ledger = carrier.emulator.ledger();
+    assert_eq!(ledger.len(), 20, "every contact dialed exactly once");
+    let mut dialed: Vec<&str> = ledger.iter().map(|e| e.to.as_str()).collect();
+    dialed.sort();
+    dialed.dedup();
+    assert_eq!(dialed.len(), 20, "no number dialed twice");
+    // Outcomes by last digit: 3 busy, 4 no answer, 5 failed; 7 presses 9 (opt-out); the rest answer.
+    let counts = &campaign["contactCounts"];
+    assert_eq!(counts["total"], 20);
+    assert_eq!(counts["failed"], 6, "{campaign}");
+    assert_eq!(counts["optedOut"], 2, "{campaign}");
+    assert_eq!(counts["done"], 12, "{campaign}");
+
+    // Our calls agree with the carrier's ledger, call by call.
+    let mut conn = app.state.db.get().await.unwrap();
+    for entry in &ledger {
+        let status: String = diesel_async::RunQueryDsl::get_result(
+            diesel::sql_query("SELECT status FROM calls WHERE twilio_sid = $1")
+                .bind::<diesel::sql_types::Text, _>(&entry.sid),
+            &mut conn,
+        )
+        .await
+        .map(|r: StatusRow| r.status)
+        .unwrap();
+        assert_eq!(
+            status,
+            entry.status.to_uppercase().replace('-', "_"),
+            "{}",
+            entry.to
+        );
+    }
+    // The message was spoken with the contact's variables, and the opt-outs are on the list.
+    let answered = ledger.iter().find(|e| e.to.ends_with('1')).unwrap();
+    let said = carrier.emulator.call(&answered.sid).unwrap().transcript;
+    assert!(
+        said.iter().any(|l| l.kind == "say"
+            && l.detail.starts_with("Chào Khách")
+            && l.detail.contains("9:00")),
+        "{said:?}"
+    );
+    let dnc = app
+        .gql_as(
+            &token,
+            "{ doNotCallEntries { edges { node { phone source } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        dnc.data("doNotCallEntries.edges").as_array().unwrap().len(),
+        2
+    );
+}
+
+#[derive(diesel::QueryableByName)]
+struct StatusRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    status: String,
+}
+
+#[tokio::test]
+async fn an_opt_out_blocks_every_later_campaign_of_that_user() {
+    let app = TestApp::builder().listening().build().await;
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(1).await;
+    // Ends in 7: the emulator's callee presses 9, the opt-out key.
+    let (token, first) = ready_campaign(
+        &app,
+        &admin,
+        &carrier,
+        vec![json!({"phone": "0912345677"})],
+        json!({}),
+    )
+    .await;
+    app.gql_as(
+        &token,
+        "mutation($i: CampaignIdInput!) { startCampaign(input: $i) { campaign { status } } }",
+        json!({"i": {"id": first}}),
+    )
+    .await
+    .assert_ok();
+    let dispatcher = Dispatcher::with_clock(app.state.clone(), Arc::new(vn_morning));
+    drive_until(&app, &dispatcher, &token, &first, "COMPLETED").await;
+
+    let did = app
+        .gql_as(&token, "{ myDids { edges { node { id } } } }", json!({}))
+        .await
+        .data("myDids.edges")[0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second = app
+        .gql_as(
+            &token,
+            "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { campaign { id } } }",
+            json!({"i": {"name": "again", "purpose": "SURVEY", "message": {"text": "hi"}, "callerIds": [did],
+                "consent": {"basis": "EXPRESS_ORAL", "source": "call", "collectedAt": "2026-01-01T00:00:00Z"}}}),
+        )
+        .await
+        .str("createCampaign.campaign.id");
+    app.gql_as(
+        &token,
+        "mutation($i: AddContactsInput!) { addContacts(input: $i) { added } }",
+        json!({"i": {"campaignId": second, "contacts": [{"phone": "+84912345677"}]}}),
+    )
+    .await
+    .assert_ok();
+    app.gql_as(
+        &token,
+        "mutation($i: CampaignIdInput!) { startCampaign(input: $i) { campaign { status } } }",
+        json!({"i": {"id": second}}),
+    )
+    .await
+    .assert_ok();
+    let done = drive_until(&app, &dispatcher, &token, &second, "COMPLETED").await;
+    assert_eq!(done["contactCounts"]["skipped"], 1, "{done}");
+    let contact = app
+        .gql_as(
+            &token,
+            "query($id: ID!) { contacts(campaignId: $id) { edges { node { state skipReason } } } }",
+            json!({"id": second}),
+        )
+        .await;
+    assert_eq!(
+        contact.data("contacts.edges")[0]["node"]["skipReason"],
+        "DNC"
+    );
+    assert_eq!(
+        carrier.emulator.ledger().len(),
+        1,
+        "the second campaign never dialed"
+    );
+}
