@@ -9,6 +9,7 @@ use ringcast::jobs::Runner;
 use serde_json::{json, Value};
 
 use crate::helpers::carrier::Carrier;
+use crate::helpers::ws::{Init, WsClient};
 use crate::helpers::{eventually, TestApp};
 
 /// 10:00 in Vietnam on an ordinary Tuesday: inside every window these tests use.
@@ -116,6 +117,23 @@ async fn a_campaign_runs_to_completion_and_matches_the_carriers_ledger() {
         .map(|i| json!({"phone": format!("09123456{}{}", i / 10, i % 10), "name": format!("Khách {i}"), "vars": {"time": "9:00"}}))
         .collect();
     let (token, id) = ready_campaign(&app, &admin, &carrier, contacts, json!({})).await;
+    // A live dashboard listens before the start.
+    let addr = app.serve().await;
+    let Init::Ack(mut socket) =
+        WsClient::connect(addr, json!({"authorization": format!("Bearer {token}")})).await
+    else {
+        panic!("websocket refused");
+    };
+    socket
+        .subscribe(
+            "1",
+            &format!("subscription {{ callUpdated(campaignId: \"{id}\") {{ id status to }} }}"),
+        )
+        .await;
+    // Subscriptions register asynchronously; a round trip on the server gives it time.
+    app.gql_as(&token, "{ me { id } }", json!({}))
+        .await
+        .assert_ok();
     app.gql_as(
         &token,
         "mutation($i: CampaignIdInput!) { startCampaign(input: $i) { campaign { status } } }",
@@ -176,6 +194,49 @@ async fn a_campaign_runs_to_completion_and_matches_the_carriers_ledger() {
     assert_eq!(
         dnc.data("doNotCallEntries.edges").as_array().unwrap().len(),
         2
+    );
+
+    // The calls, their timelines and keypresses, as the owner sees them.
+    let calls = app
+        .gql_as(&token, "query($c: ID!) { calls(first: 100, filter: {campaignId: $c}) { edges { node { id to status durationSecs digits events { status applied } } } } }", json!({"c": id}))
+        .await;
+    calls.assert_ok();
+    let edges = calls.data("calls.edges").as_array().unwrap();
+    assert_eq!(edges.len(), 20);
+    let pressed_nine = edges
+        .iter()
+        .filter(|e| e["node"]["digits"] == json!(["9"]))
+        .count();
+    assert_eq!(pressed_nine, 2);
+    let call_id = edges[0]["node"]["id"].as_str().unwrap().to_owned();
+    let (_, _, stranger, _) = app.user().await;
+    assert_eq!(
+        app.gql_as(
+            &stranger,
+            "query($id: ID!) { call(id: $id) { id } }",
+            json!({"id": call_id})
+        )
+        .await
+        .code(),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        app.gql_as(
+            &stranger,
+            "query($c: ID!) { calls(filter: {campaignId: $c}) { edges { cursor } } }",
+            json!({"c": id})
+        )
+        .await
+        .code(),
+        "NOT_FOUND"
+    );
+    let event = socket.next_payload(Duration::from_secs(10)).await;
+    assert!(
+        event["data"]["callUpdated"]["to"]
+            .as_str()
+            .unwrap()
+            .starts_with("+8491234"),
+        "{event}"
     );
 }
 

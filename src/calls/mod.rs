@@ -1,7 +1,9 @@
 //! Calls: one row per call attempt on Twilio, and `status::apply`, the only way a call's
 //! state changes.
 
+pub mod graphql;
 pub mod model;
+pub mod service;
 pub mod status;
 
 pub use model::{Call, CallDirection, CallStatus};

@@ -161,6 +161,17 @@ pub struct NewCallEvent<'a> {
     pub occurred_at: DateTime<Utc>,
 }
 
+#[derive(Default, Clone, Debug)]
+pub struct CallFilter {
+    pub owner_id: Option<Uuid>,
+    pub campaign_id: Option<Uuid>,
+    pub status: Option<CallStatus>,
+    pub to: Option<String>,
+    pub from: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
 /// Finished outbound calls of one number over a window.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Outcomes {
@@ -239,6 +250,45 @@ impl Call {
             .returning(Self::as_returning())
             .get_result(conn)
             .await
+    }
+
+    /// Newest first, keyset on the (time-ordered) id.
+    pub async fn page(
+        conn: &mut AsyncPgConnection,
+        filter: &CallFilter,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        let mut query = calls::table
+            .order(calls::id.desc())
+            .limit(limit)
+            .select(Self::as_select())
+            .into_boxed();
+        if let Some(owner) = filter.owner_id {
+            query = query.filter(calls::owner_id.eq(owner));
+        }
+        if let Some(campaign) = filter.campaign_id {
+            query = query.filter(calls::campaign_id.eq(campaign));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(calls::status.eq(status));
+        }
+        if let Some(to) = &filter.to {
+            query = query.filter(calls::to_number.eq(to.clone()));
+        }
+        if let Some(from) = &filter.from {
+            query = query.filter(calls::from_number.eq(from.clone()));
+        }
+        if let Some(since) = filter.since {
+            query = query.filter(calls::created_at.ge(since));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(calls::created_at.lt(until));
+        }
+        if let Some(after) = after {
+            query = query.filter(calls::id.lt(after));
+        }
+        query.load(conn).await
     }
 
     pub async fn events(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<CallEvent>> {

@@ -136,13 +136,12 @@ pub async fn apply(state: &AppState, update: StatusUpdate) -> AppResult<Applied>
 
 /// Records a keypress or machine-detection result in the call's timeline.
 pub async fn record_event(
-    state: &AppState,
+    conn: &mut diesel_async::AsyncPgConnection,
     call_id: Uuid,
     kind: EventKind,
     source: EventSource,
     detail: serde_json::Value,
 ) -> AppResult<()> {
-    let mut conn = state.conn().await?;
     NewCallEvent {
         call_id,
         kind,
@@ -153,7 +152,7 @@ pub async fn record_event(
         applied: true,
         occurred_at: Utc::now(),
     }
-    .insert(&mut conn)
+    .insert(conn)
     .await?;
     Ok(())
 }

@@ -118,7 +118,7 @@ pub async fn apply_digits(state: &AppState, call_id: uuid::Uuid, digits: &str) -
         None => None,
     };
     status::record_event(
-        state,
+        &mut conn,
         call.id,
         EventKind::Gather,
         EventSource::Webhook,

@@ -188,6 +188,10 @@ impl Emulator {
         f(&mut world)
     }
 
+    fn time_scale(&self) -> f64 {
+        self.shared.time_scale
+    }
+
     fn http(&self) -> reqwest::Client {
         self.shared.http.clone()
     }

@@ -68,12 +68,15 @@ impl Run {
 
     async fn dial(&mut self) {
         // Twilio's per-account calls-per-second queue: wait for this call's slot.
+        let time_scale = self.emu.time_scale();
         let slot = self.emu.with(|w| {
             let account = w.calls.get(&self.sid).map(|c| c.account_sid.clone())?;
             let a = w.accounts.get_mut(&account)?;
             let now = std::time::Instant::now();
             let start = a.next_dial_slot.max(now);
-            a.next_dial_slot = start + Duration::from_secs_f64(1.0 / a.calls_per_second.max(0.001));
+            // The queue runs in simulated time like everything else here.
+            a.next_dial_slot =
+                start + Duration::from_secs_f64(time_scale / a.calls_per_second.max(0.001));
             Some(start)
         });
         if let Some(slot) = slot {

@@ -11,7 +11,7 @@ pub mod ws;
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::app::AppState;
-use crate::{audit, auth, campaigns, compliance, contacts, dids, twilio_accounts, users};
+use crate::{audit, auth, calls, campaigns, compliance, contacts, dids, twilio_accounts, users};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -23,6 +23,7 @@ pub struct Query(
     compliance::graphql::ComplianceQuery,
     campaigns::graphql::CampaignsQuery,
     contacts::graphql::ContactsQuery,
+    calls::graphql::CallsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -40,6 +41,7 @@ pub struct Mutation(
 pub struct Subscription(
     users::graphql::UsersSubscription,
     campaigns::graphql::CampaignsSubscription,
+    calls::graphql::CallsSubscription,
 );
 
 pub type RingcastSchema = Schema<Query, Mutation, Subscription>;

@@ -46,11 +46,10 @@ impl NewWebhookEvent<'_> {
 }
 
 impl WebhookEvent {
-    pub async fn find_for_update(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Self> {
+    pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Self> {
         webhook_events::table
             .find(id)
             .select(Self::as_select())
-            .for_update()
             .first(conn)
             .await
     }

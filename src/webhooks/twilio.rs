@@ -6,7 +6,6 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use diesel_async::AsyncConnection;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -115,42 +114,41 @@ async fn store(
 }
 
 /// Applies a stored event exactly once; safe to call again (the sweep job does).
+/// Applies a stored event; safe to call again (the sweep job does). Every handler is
+/// idempotent, so no connection is held across them: a handler needing its own connection
+/// can never wait on one this function holds.
 pub async fn process(app: &AppState, id: i64) -> AppResult<()> {
+    let event = WebhookEvent::find(&mut *app.conn().await?, id).await?;
+    if event.processed_at.is_some() {
+        return Ok(());
+    }
+    let params: Params =
+        serde_json::from_value(event.payload["params"].clone()).unwrap_or_default();
+    let outcome = match (event.kind.as_str(), event.call_id) {
+        ("status", Some(call_id)) | ("voice", Some(call_id)) => {
+            apply_status(app, call_id, &params).await
+        }
+        ("amd", Some(call_id)) => apply_amd(app, call_id, &params).await,
+        ("gather", Some(call_id)) => {
+            crate::dispatcher::voice::apply_digits(
+                app,
+                call_id,
+                param(&params, "Digits").unwrap_or(""),
+            )
+            .await
+        }
+        _ => Ok(()),
+    };
     let mut conn = app.conn().await?;
-    let app2 = app.clone();
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let event = WebhookEvent::find_for_update(conn, id).await?;
-        if event.processed_at.is_some() {
-            return Ok(());
+    match outcome {
+        // The call is not ours (deleted or never existed): nothing to apply, keep the record.
+        Ok(()) | Err(AppError::NotFound(_)) => WebhookEvent::mark(&mut conn, id, None).await?,
+        Err(e) => {
+            WebhookEvent::mark(&mut conn, id, Some(&e.message())).await?;
+            return Err(e);
         }
-        let params: Params =
-            serde_json::from_value(event.payload["params"].clone()).unwrap_or_default();
-        let outcome = match (event.kind.as_str(), event.call_id) {
-            ("status", Some(call_id)) | ("voice", Some(call_id)) => {
-                apply_status(&app2, call_id, &params).await
-            }
-            ("amd", Some(call_id)) => apply_amd(&app2, call_id, &params).await,
-            ("gather", Some(call_id)) => {
-                crate::dispatcher::voice::apply_digits(
-                    &app2,
-                    call_id,
-                    param(&params, "Digits").unwrap_or(""),
-                )
-                .await
-            }
-            _ => Ok(()),
-        };
-        match outcome {
-            // The call is not ours (deleted or never existed): nothing to apply, keep the record.
-            Ok(()) | Err(AppError::NotFound(_)) => WebhookEvent::mark(conn, id, None).await?,
-            Err(e) => {
-                WebhookEvent::mark(conn, id, Some(&e.message())).await?;
-                return Err(e);
-            }
-        }
-        Ok(())
-    })
-    .await
+    }
+    Ok(())
 }
 
 async fn apply_status(app: &AppState, call_id: Uuid, params: &Params) -> AppResult<()> {
@@ -180,15 +178,15 @@ async fn apply_status(app: &AppState, call_id: Uuid, params: &Params) -> AppResu
 
 async fn apply_amd(app: &AppState, call_id: Uuid, params: &Params) -> AppResult<()> {
     let answered_by = param(params, "AnsweredBy").map(str::to_owned);
+    let mut conn = app.conn().await?;
     status::record_event(
-        app,
+        &mut conn,
         call_id,
         EventKind::Amd,
         EventSource::Webhook,
         json!({"answered_by": answered_by}),
     )
     .await?;
-    let mut conn = app.conn().await?;
     let changes = CallChanges {
         answered_by: Some(answered_by),
         ..CallChanges::default()

@@ -1,0 +1,206 @@
+//! `calls`, `call` with its timeline, and `callUpdated`.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Subscription, ID};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::model::{
+    Call, CallDirection, CallEvent, CallFilter, CallStatus, EventKind, EventSource,
+};
+use super::service;
+use super::status::EVENT_CALL_UPDATED;
+use crate::graphql::context::ContextExt;
+use crate::graphql::ids::parse_id;
+use crate::graphql::pagination::Page;
+
+pub struct CallNode(pub Call);
+
+#[derive(SimpleObject)]
+pub struct CallEventView {
+    pub kind: EventKind,
+    pub source: EventSource,
+    pub status: Option<String>,
+    pub sequence_number: Option<i32>,
+    /// False when the event arrived late or twice and changed nothing.
+    pub applied: bool,
+    pub detail: async_graphql::Json<serde_json::Value>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl From<CallEvent> for CallEventView {
+    fn from(e: CallEvent) -> Self {
+        Self {
+            kind: e.kind,
+            source: e.source,
+            status: e.status,
+            sequence_number: e.sequence_number,
+            applied: e.applied,
+            detail: async_graphql::Json(e.detail),
+            occurred_at: e.occurred_at,
+        }
+    }
+}
+
+#[Object(name = "Call")]
+impl CallNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn campaign_id(&self) -> Option<ID> {
+        self.0.campaign_id.map(|id| ID(id.to_string()))
+    }
+    async fn contact_id(&self) -> Option<ID> {
+        self.0.contact_id.map(|id| ID(id.to_string()))
+    }
+    async fn attempt(&self) -> Option<i32> {
+        self.0.attempt
+    }
+    async fn direction(&self) -> CallDirection {
+        self.0.direction
+    }
+    async fn from(&self) -> &str {
+        &self.0.from_number
+    }
+    async fn to(&self) -> &str {
+        &self.0.to_number
+    }
+    async fn status(&self) -> CallStatus {
+        self.0.status
+    }
+    async fn answered_by(&self) -> Option<&str> {
+        self.0.answered_by.as_deref()
+    }
+    async fn duration_secs(&self) -> Option<i32> {
+        self.0.duration_secs
+    }
+    async fn twilio_sid(&self) -> Option<&str> {
+        self.0.twilio_sid.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn answered_at(&self) -> Option<DateTime<Utc>> {
+        self.0.answered_at
+    }
+    async fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ended_at
+    }
+    /// Every event the call went through, in order, applied or not.
+    async fn events(&self, ctx: &Context<'_>) -> Result<Vec<CallEventView>> {
+        Ok(service::events(ctx.state(), self.0.id)
+            .await?
+            .into_iter()
+            .map(CallEventView::from)
+            .collect())
+    }
+    /// Keys the callee pressed, in order.
+    async fn digits(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(service::events(ctx.state(), self.0.id)
+            .await?
+            .into_iter()
+            .filter(|e| e.kind == EventKind::Gather)
+            .filter_map(|e| e.detail["digits"].as_str().map(str::to_owned))
+            .collect())
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct CallsFilter {
+    pub campaign_id: Option<ID>,
+    pub status: Option<CallStatus>,
+    pub to: Option<String>,
+    pub from: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct CallsQuery;
+
+#[Object]
+impl CallsQuery {
+    /// Your calls, newest first (admins see everyone's).
+    async fn calls(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<CallsFilter>,
+    ) -> Result<Connection<String, CallNode>> {
+        let page = Page::parse(first, after)?;
+        let f = filter.unwrap_or_default();
+        let filter = CallFilter {
+            owner_id: None,
+            campaign_id: f
+                .campaign_id
+                .as_ref()
+                .map(|id| parse_id("campaignId", id))
+                .transpose()?,
+            status: f.status,
+            to: f.to,
+            from: f.from,
+            since: f.since,
+            until: f.until,
+        };
+        let rows = service::page(
+            ctx.state(),
+            ctx.viewer()?,
+            filter,
+            page.after_parsed()?,
+            page.fetch_limit(),
+        )
+        .await?;
+        Ok(page.connection(rows, |c| c.id.to_string(), CallNode))
+    }
+
+    async fn call(&self, ctx: &Context<'_>, id: ID) -> Result<CallNode> {
+        Ok(CallNode(
+            service::get(ctx.state(), ctx.viewer()?, parse_id("id", &id)?).await?,
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct CallsSubscription;
+
+#[Subscription]
+impl CallsSubscription {
+    /// A call each time its status changes. Users see only their calls; an admin may leave out
+    /// `campaignId` to see every call.
+    async fn call_updated(
+        &self,
+        ctx: &Context<'_>,
+        campaign_id: Option<ID>,
+    ) -> Result<impl Stream<Item = CallNode>> {
+        let viewer = ctx.viewer()?.clone();
+        let state = ctx.state().clone();
+        let only = campaign_id
+            .map(|id| parse_id("campaignId", &id))
+            .transpose()?;
+        if let Some(id) = only {
+            crate::campaigns::service::get(&state, &viewer, id).await?;
+        }
+        let mut events = state.events.subscribe();
+        Ok(async_stream::stream! {
+            loop {
+                let event = match events.recv().await {
+                    Ok(e) => e,
+                    // Fell behind: the next event re-reads the state anyway.
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => break,
+                };
+                if event.kind != EVENT_CALL_UPDATED || !(viewer.is_admin() || event.owner_id == viewer.id) {
+                    continue;
+                }
+                let Some(call_id) = event.call_id else { continue };
+                let Ok(call) = service::get(&state, &viewer, call_id).await else { continue };
+                if only.is_some_and(|c| call.campaign_id != Some(c)) {
+                    continue;
+                }
+                yield CallNode(call);
+            }
+        })
+    }
+}
