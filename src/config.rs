@@ -76,6 +76,8 @@ pub struct GraphqlLimits {
     pub max_depth: usize,
     pub max_complexity: usize,
     pub max_body_bytes: usize,
+    /// For multipart requests (file uploads such as contact lists).
+    pub max_upload_bytes: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -147,6 +149,8 @@ impl Config {
                 max_complexity: var_parsed(lookup, "GRAPHQL_MAX_COMPLEXITY")?.unwrap_or(1000),
                 max_body_bytes: var_parsed(lookup, "GRAPHQL_MAX_BODY_BYTES")?
                     .unwrap_or(1024 * 1024),
+                max_upload_bytes: var_parsed(lookup, "GRAPHQL_MAX_UPLOAD_BYTES")?
+                    .unwrap_or(40 * 1024 * 1024),
             },
             emulator_time_scale: var_parsed(lookup, "EMULATOR_TIME_SCALE")?.unwrap_or(1.0),
             did_idle_release_days: var_parsed(lookup, "DID_IDLE_RELEASE_DAYS")?,

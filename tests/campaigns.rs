@@ -351,3 +351,78 @@ async fn users_cannot_see_or_touch_each_others_campaigns() {
         "UNAUTHENTICATED"
     );
 }
+
+#[tokio::test]
+async fn contacts_are_imported_from_a_csv_upload_in_batches() {
+    let app = TestApp::new().await;
+    let (_, _, token, _) = app.user().await;
+    let id = app
+        .gql_as(&token, CREATE, json!({"i": campaign(json!({}))}))
+        .await
+        .str("createCampaign.campaign.id");
+    let import = "mutation($i: ImportContactsInput!) { importContacts(input: $i) { importReport { totalRows added duplicates invalidCount invalid { row value reason } } } }";
+    let mut csv = String::from(
+        "SDT,Ten,time\n0912345678,An,9:00\n+84 912 345 678,An again,10:00\nhello,Bad,\n",
+    );
+    // Enough rows for several insert batches.
+    for i in 0..2500 {
+        csv.push_str(&format!("09{:08},Khach {i},{i}\n", 10_000_000 + i));
+    }
+    csv.push_str("\u{0}\u{1}garbage,\u{7f},x\n");
+    let variables = json!({"i": {"campaignId": id, "file": null}});
+    let (_, body) = app
+        .send(crate::helpers::upload(
+            import,
+            variables.clone(),
+            "variables.i.file",
+            csv.as_bytes(),
+            &token,
+        ))
+        .await;
+    let r: Value = serde_json::from_slice(&body).unwrap();
+    assert!(r.get("errors").is_none(), "{r}");
+    let report = &r["data"]["importContacts"]["importReport"];
+    assert_eq!(report["totalRows"], 2504);
+    assert_eq!(report["added"], 2501);
+    assert_eq!(report["duplicates"], 1);
+    assert_eq!(report["invalidCount"], 2);
+    assert_eq!(report["invalid"][0]["row"], 3);
+    let first = app
+        .gql_as(&token, "query($id: ID!) { contacts(campaignId: $id, first: 1) { edges { node { phone name vars } } } }", json!({"id": id}))
+        .await;
+    assert_eq!(first.data("contacts.edges")[0]["node"]["name"], "An");
+    assert_eq!(
+        first.data("contacts.edges")[0]["node"]["vars"]["time"],
+        "9:00"
+    );
+
+    let (_, body) = app
+        .send(crate::helpers::upload(
+            import,
+            variables.clone(),
+            "variables.i.file",
+            b"name,email\nAn,a@b.c\n",
+            &token,
+        ))
+        .await;
+    let r: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (
+            r["errors"][0]["extensions"]["code"].as_str(),
+            r["errors"][0]["extensions"]["field"].as_str()
+        ),
+        (Some("BAD_USER_INPUT"), Some("file"))
+    );
+    let (_, _, stranger, _) = app.user().await;
+    let (_, body) = app
+        .send(crate::helpers::upload(
+            import,
+            variables,
+            "variables.i.file",
+            csv.as_bytes(),
+            &stranger,
+        ))
+        .await;
+    let r: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(r["errors"][0]["extensions"]["code"], "NOT_FOUND");
+}

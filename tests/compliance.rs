@@ -1,10 +1,8 @@
 //! Do-not-call lists: per user and platform-wide, opt-outs, CSV import, isolation.
 
-use axum::body::Body;
-use axum::http::Request;
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{upload, TestApp};
 
 const ADD: &str = "mutation($i: AddDoNotCallInput!) { addDoNotCall(input: $i) { added entry { id phone scope source } } }";
 const LIST: &str = "query($f: DoNotCallFilter) { doNotCallEntries(filter: $f) { edges { node { id phone scope } } } }";
@@ -164,39 +162,6 @@ async fn an_opt_out_can_be_lifted_only_by_an_admin() {
         .assert_ok();
 }
 
-/// A GraphQL multipart request (the spec every upload client speaks).
-fn upload(query: &str, file: &[u8], token: &str) -> Request<Body> {
-    let boundary = "----ringcast-test-boundary";
-    let operations = json!({"query": query, "variables": {"i": {"file": null}}}).to_string();
-    let mut body = Vec::new();
-    let mut part = |name: &str, extra: &str, content: &[u8]| {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{extra}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(content);
-        body.extend_from_slice(b"\r\n");
-    };
-    part("operations", "", operations.as_bytes());
-    part("map", "", br#"{"0": ["variables.i.file"]}"#);
-    part(
-        "0",
-        "; filename=\"dnc.csv\"\r\nContent-Type: text/csv",
-        file,
-    );
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    Request::post("/graphql")
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::from(body))
-        .unwrap()
-}
-
 #[tokio::test]
 async fn admins_import_a_csv_into_the_platform_list() {
     let app = TestApp::new().await;
@@ -204,7 +169,15 @@ async fn admins_import_a_csv_into_the_platform_list() {
     let (_, _, user, _) = app.user().await;
     let import = "mutation($i: ImportDoNotCallInput!) { importDoNotCall(input: $i) { added duplicates invalid { row value reason } } }";
     let csv = b"ten,sdt\nAn,0912345678\nBinh,0912345678\nChi,hello\nDung,+14155552671\n\x00\xff\xfe,\x01\n";
-    let (_, body) = app.send(upload(import, csv, &admin)).await;
+    let (_, body) = app
+        .send(upload(
+            import,
+            json!({"i": {"file": null}}),
+            "variables.i.file",
+            csv,
+            &admin,
+        ))
+        .await;
     let r: Value = serde_json::from_slice(&body).unwrap();
     assert!(r.get("errors").is_none(), "{r}");
     assert_eq!(r["data"]["importDoNotCall"]["added"], 2);
@@ -219,7 +192,15 @@ async fn admins_import_a_csv_into_the_platform_list() {
         .map(|p| p["row"].as_i64().unwrap())
         .collect();
     assert_eq!(rows, vec![4, 6]);
-    let (_, body) = app.send(upload(import, csv, &admin)).await;
+    let (_, body) = app
+        .send(upload(
+            import,
+            json!({"i": {"file": null}}),
+            "variables.i.file",
+            csv,
+            &admin,
+        ))
+        .await;
     let r: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(
         (
@@ -228,7 +209,15 @@ async fn admins_import_a_csv_into_the_platform_list() {
         ),
         (Some(0), Some(2))
     );
-    let (_, body) = app.send(upload(import, csv, &user)).await;
+    let (_, body) = app
+        .send(upload(
+            import,
+            json!({"i": {"file": null}}),
+            "variables.i.file",
+            csv,
+            &user,
+        ))
+        .await;
     let r: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(r["errors"][0]["extensions"]["code"], "FORBIDDEN");
 }

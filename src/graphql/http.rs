@@ -27,7 +27,16 @@ pub async fn graphql_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let max = server.app.config.graphql.max_body_bytes;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let upload = content_type.is_some_and(|t| t.starts_with("multipart/form-data"));
+    let limits = &server.app.config.graphql;
+    let max = if upload {
+        limits.max_upload_bytes
+    } else {
+        limits.max_body_bytes
+    };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -50,9 +59,6 @@ pub async fn graphql_post(
             Ok(chunk)
         })
         .into_async_read();
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
     let options = MultipartOptions::default()
         .max_file_size(max)
         .max_num_files(4);

@@ -39,3 +39,46 @@ pub fn postgres_base_url() -> String {
 pub fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
+
+/// A GraphQL multipart request (the upload spec every client library speaks).
+pub fn upload(
+    query: &str,
+    variables: serde_json::Value,
+    file_path: &str,
+    file: &[u8],
+    token: &str,
+) -> axum::http::Request<axum::body::Body> {
+    let boundary = "----ringcast-test-boundary";
+    let operations = serde_json::json!({"query": query, "variables": variables}).to_string();
+    let mut body = Vec::new();
+    let mut part = |name: &str, extra: &str, content: &[u8]| {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{extra}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    };
+    part("operations", "", operations.as_bytes());
+    part(
+        "map",
+        "",
+        serde_json::json!({"0": [file_path]}).to_string().as_bytes(),
+    );
+    part(
+        "0",
+        "; filename=\"upload.csv\"\r\nContent-Type: text/csv",
+        file,
+    );
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    axum::http::Request::post("/graphql")
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::from(body))
+        .unwrap()
+}
