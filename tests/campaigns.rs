@@ -28,55 +28,12 @@ fn campaign(extra: Value) -> Value {
     input
 }
 
-/// A user who holds one number on an emulated account; returns (token, user id, DID id).
-async fn user_with_number(
-    app: &TestApp,
-    admin: &str,
-    carrier: &Carrier,
-) -> (String, String, String) {
-    let account = app.add_carrier_account(admin, carrier).await;
-    app.gql_as(
-        admin,
-        "mutation($id: ID!) { testTwilioAccount(id: $id) { twilioAccount { status } } }",
-        json!({"id": account}),
-    )
-    .await
-    .assert_ok();
-    app.gql_as(
-        admin,
-        "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported } }",
-        json!({"id": account}),
-    )
-    .await
-    .assert_ok();
-    let did = app
-        .gql_as(
-            admin,
-            "{ dids(filter: {unassigned: true}) { edges { node { id } } } }",
-            json!({}),
-        )
-        .await;
-    let did = did.data("dids.edges")[0]["node"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (_, _, token, user_id) = app.user().await;
-    app.gql_as(
-        admin,
-        "mutation($i: AssignDidInput!) { assignDid(input: $i) { did { id } } }",
-        json!({"i": {"didId": did, "userId": user_id}}),
-    )
-    .await
-    .assert_ok();
-    (token, user_id, did)
-}
-
 #[tokio::test]
 async fn a_campaign_is_built_filled_checked_and_moved_through_its_lifecycle() {
     let app = TestApp::new().await;
     let admin = app.admin_token().await;
     let carrier = Carrier::start(1).await;
-    let (token, _, did) = user_with_number(&app, &admin, &carrier).await;
+    let (token, _, did) = app.user_with_number(&admin, &carrier).await;
 
     let created = app
         .gql_as(&token, CREATE, json!({"i": campaign(json!({}))}))
@@ -224,7 +181,7 @@ async fn bad_settings_get_field_errors() {
     let (_, _, token, _) = app.user().await;
     let admin = app.admin_token().await;
     let carrier = Carrier::start(1).await;
-    let (_, _, someone_elses_did) = user_with_number(&app, &admin, &carrier).await;
+    let (_, _, someone_elses_did) = app.user_with_number(&admin, &carrier).await;
     let cases = [
         (json!({"message": {"text": ""}}), "message"),
         (

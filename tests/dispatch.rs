@@ -25,36 +25,7 @@ async fn ready_campaign(
     contacts: Vec<Value>,
     extra: Value,
 ) -> (String, String) {
-    let account = app.add_carrier_account(admin, carrier).await;
-    app.gql_as(
-        admin,
-        "mutation($id: ID!) { testTwilioAccount(id: $id) { twilioAccount { status } } }",
-        json!({"id": account}),
-    )
-    .await
-    .assert_ok();
-    app.gql_as(
-        admin,
-        "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported } }",
-        json!({"id": account}),
-    )
-    .await
-    .assert_ok();
-    let did = app
-        .gql_as(admin, "{ dids { edges { node { id } } } }", json!({}))
-        .await
-        .data("dids.edges")[0]["node"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (_, _, token, user_id) = app.user().await;
-    app.gql_as(
-        admin,
-        "mutation($i: AssignDidInput!) { assignDid(input: $i) { did { id } } }",
-        json!({"i": {"didId": did, "userId": user_id}}),
-    )
-    .await
-    .assert_ok();
+    let (token, _, did) = app.user_with_number(admin, carrier).await;
     let mut input = json!({
         "name": "Nhắc lịch",
         "purpose": "REMINDER",

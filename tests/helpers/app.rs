@@ -189,6 +189,49 @@ impl TestApp {
         r.str("addTwilioAccount.twilioAccount.id")
     }
 
+    /// A user who holds one number on an emulated account; returns (token, user id, DID id).
+    pub async fn user_with_number(
+        &self,
+        admin: &str,
+        carrier: &super::carrier::Carrier,
+    ) -> (String, String, String) {
+        let account = self.add_carrier_account(admin, carrier).await;
+        self.gql_as(
+            admin,
+            "mutation($id: ID!) { testTwilioAccount(id: $id) { twilioAccount { status } } }",
+            json!({"id": account}),
+        )
+        .await
+        .assert_ok();
+        self.gql_as(
+            admin,
+            "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported } }",
+            json!({"id": account}),
+        )
+        .await
+        .assert_ok();
+        let did = self
+            .gql_as(
+                admin,
+                "{ dids(filter: {unassigned: true}) { edges { node { id } } } }",
+                json!({}),
+            )
+            .await;
+        let did = did.data("dids.edges")[0]["node"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (_, _, token, user_id) = self.user().await;
+        self.gql_as(
+            admin,
+            "mutation($i: AssignDidInput!) { assignDid(input: $i) { did { id } } }",
+            json!({"i": {"didId": did, "userId": user_id}}),
+        )
+        .await
+        .assert_ok();
+        (token, user_id, did)
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         #[derive(diesel::QueryableByName)]
         struct N {
