@@ -2,7 +2,9 @@
 //! state changes.
 
 pub mod graphql;
+pub mod jobs;
 pub mod model;
+pub mod reconcile;
 pub mod service;
 pub mod status;
 

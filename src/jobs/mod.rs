@@ -41,6 +41,7 @@ pub fn registry(state: &AppState) -> Registry {
     registry.register::<crate::dids::jobs::ReleaseIdleDids>(state.clone());
     registry.register::<crate::webhooks::jobs::ProcessPendingWebhooks>(state.clone());
     registry.register::<crate::dispatcher::SettleCall>(state.clone());
+    registry.register::<crate::calls::jobs::ReconcileCalls>(state.clone());
     registry
 }
 
@@ -68,5 +69,6 @@ pub fn periodic_jobs() -> Vec<PeriodicJob> {
             &crate::webhooks::jobs::ProcessPendingWebhooks,
             Duration::from_secs(60),
         ),
+        PeriodicJob::new(&crate::calls::jobs::ReconcileCalls, Duration::from_secs(60)),
     ]
 }

@@ -1,0 +1,131 @@
+//! Reconciliation: calls we have not heard the end of are asked about on Twilio, and whatever
+//! Twilio says goes through `status::apply` like any webhook. A request whose answer was lost is
+//! found by listing calls To/From since it was made, and adopted; it is never dialed again.
+
+use chrono::{Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde_json::json;
+
+use super::model::{Call, EventSource};
+use super::status::{self, StatusUpdate};
+use super::CallStatus;
+use crate::app::AppState;
+use crate::db::schema::calls;
+use crate::error::AppResult;
+use crate::twilio::types::{Call as TwilioCall, CallFilter};
+use crate::twilio_accounts::{service as accounts, TwilioAccount};
+
+/// A request without a SID this old is looked for on Twilio.
+pub const LOST_REQUEST_AFTER: Duration = Duration::minutes(2);
+/// Not found on Twilio this long after the request: it was never placed.
+pub const NEVER_PLACED_AFTER: Duration = Duration::minutes(10);
+/// A placed call silent this long is asked about (its callbacks may have been lost).
+pub const SILENT_AFTER: Duration = Duration::minutes(15);
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub checked: usize,
+    pub updated: usize,
+    pub adopted: usize,
+    pub never_placed: usize,
+}
+
+pub async fn run(state: &AppState) -> AppResult<Report> {
+    let now = Utc::now();
+    let stale: Vec<Call> = calls::table
+        .filter(calls::status.eq_any(["QUEUED", "INITIATED", "RINGING", "IN_PROGRESS"]))
+        .filter(
+            calls::twilio_sid
+                .is_null()
+                .and(calls::created_at.lt(now - LOST_REQUEST_AFTER))
+                .or(calls::twilio_sid
+                    .is_not_null()
+                    .and(calls::updated_at.lt(now - SILENT_AFTER))),
+        )
+        .order(calls::id)
+        .limit(500)
+        .select(Call::as_select())
+        .load(&mut *state.conn().await?)
+        .await?;
+    let mut report = Report::default();
+    for call in stale {
+        report.checked += 1;
+        let account =
+            TwilioAccount::find(&mut *state.conn().await?, call.twilio_account_id).await?;
+        let client = accounts::client_for(state, &account)?;
+        let remote = match &call.twilio_sid {
+            Some(sid) => client.fetch_call(sid).await.ok(),
+            None => {
+                let filter = CallFilter {
+                    to: Some(call.to_number.clone()),
+                    from: Some(call.from_number.clone()),
+                    started_after: Some(call.created_at - Duration::minutes(1)),
+                    ..CallFilter::default()
+                };
+                let found = client.list_calls(&filter).await?;
+                let adopted = adoptable(state, found).await?;
+                if adopted.is_some() {
+                    report.adopted += 1;
+                }
+                adopted
+            }
+        };
+        let update = match remote {
+            Some(remote) => {
+                CallStatus::from_twilio(&remote.status).map(|status| (status, Some(remote)))
+            }
+            None if call.twilio_sid.is_none() && now - call.created_at > NEVER_PLACED_AFTER => {
+                report.never_placed += 1;
+                Some((CallStatus::Failed, None))
+            }
+            None => None,
+        };
+        let Some((status, remote)) = update else {
+            continue;
+        };
+        let applied = status::apply(
+            state,
+            StatusUpdate {
+                call_id: call.id,
+                status,
+                sequence: None,
+                duration_secs: remote
+                    .as_ref()
+                    .and_then(|r| r.duration_secs())
+                    .map(|d| d as i32),
+                answered_by: remote.as_ref().and_then(|r| r.answered_by.clone()),
+                twilio_sid: remote.as_ref().map(|r| r.sid.clone()),
+                occurred_at: Utc::now(),
+                source: EventSource::Reconcile,
+                detail: match &remote {
+                    Some(r) => json!({"call_sid": r.sid, "twilio_status": r.status}),
+                    None => {
+                        json!({"reason": "not found on Twilio: the request never placed a call"})
+                    }
+                },
+            },
+        )
+        .await?;
+        if matches!(applied, status::Applied::Changed { .. }) {
+            report.updated += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// The first listed call whose SID no other call of ours has taken.
+async fn adoptable(state: &AppState, found: Vec<TwilioCall>) -> AppResult<Option<TwilioCall>> {
+    let mut conn = state.conn().await?;
+    for candidate in found {
+        let taken: i64 = calls::table
+            .filter(calls::twilio_sid.eq(&candidate.sid))
+            .count()
+            .get_result(&mut conn)
+            .await?;
+        if taken == 0 {
+            return Ok(Some(candidate));
+        }
+    }
+    Ok(None)
+}

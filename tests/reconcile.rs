@@ -1,0 +1,139 @@
+//! Reconciliation with Twilio: lost answers adopted, silent calls asked about, never-placed
+//! requests closed, and nothing dialed again.
+
+use std::time::Duration;
+
+use ringcast::calls::model::{CallDirection, NewCall};
+use ringcast::calls::Call;
+use ringcast::twilio::types::CreateCall;
+
+use crate::helpers::carrier::Carrier;
+use crate::helpers::{eventually, TestApp};
+
+async fn call_row(
+    app: &TestApp,
+    owner: &str,
+    account: &str,
+    from: &str,
+    to: &str,
+    age_minutes: i64,
+) -> uuid::Uuid {
+    let mut conn = app.state.db.get().await.unwrap();
+    let id = uuid::Uuid::now_v7();
+    NewCall {
+        id,
+        owner_id: owner.parse().unwrap(),
+        twilio_account_id: account.parse().unwrap(),
+        did_id: None,
+        direction: CallDirection::Outbound,
+        from_number: from,
+        to_number: to,
+        campaign_id: None,
+        contact_id: None,
+        attempt: None,
+    }
+    .insert(&mut conn)
+    .await
+    .unwrap();
+    drop(conn);
+    app.execute_sql(&format!(
+        "UPDATE calls SET created_at = now() - interval '{age_minutes} minutes', updated_at = now() - interval '{age_minutes} minutes' WHERE id = '{id}'"
+    ))
+    .await;
+    id
+}
+
+async fn stored(app: &TestApp, id: uuid::Uuid) -> Call {
+    let mut conn = app.state.db.get().await.unwrap();
+    Call::find(&mut conn, id).await.unwrap()
+}
+
+#[tokio::test]
+async fn lost_answers_silent_calls_and_never_placed_requests_all_converge() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(1).await;
+    let account = app.add_carrier_account(&admin, &carrier).await;
+    let (_, _, _, user) = app.user().await;
+    let from = carrier.numbers()[0].clone();
+    let client = carrier.client();
+
+    // 1. Twilio placed the call but our request never got the answer: no SID on our side.
+    let lost = call_row(&app, &user, &account, &from, "+84912345671", 3).await;
+    // 2. A placed call whose callbacks never came.
+    let silent = call_row(&app, &user, &account, &from, "+84912345673", 20).await;
+    // 3. A request that never reached Twilio.
+    let never = call_row(&app, &user, &account, &from, "+84912345670", 11).await;
+
+    let twiml = Some("<Response><Say>hi</Say></Response>".to_owned());
+    let placed = client
+        .create_call(&CreateCall {
+            to: "+84912345671".into(),
+            from: from.clone(),
+            twiml: twiml.clone(),
+            ..CreateCall::default()
+        })
+        .await
+        .unwrap();
+    let silent_sid = client
+        .create_call(&CreateCall {
+            to: "+84912345673".into(),
+            from: from.clone(),
+            twiml,
+            ..CreateCall::default()
+        })
+        .await
+        .unwrap()
+        .sid;
+    app.execute_sql(&format!(
+        "UPDATE calls SET twilio_sid = '{silent_sid}' WHERE id = '{silent}'"
+    ))
+    .await;
+    for sid in [&placed.sid, &silent_sid] {
+        eventually(
+            Duration::from_secs(10),
+            "the carrier to finish the calls",
+            || async {
+                let c = client.fetch_call(sid).await.unwrap();
+                matches!(c.status.as_str(), "completed" | "busy").then_some(())
+            },
+        )
+        .await;
+    }
+
+    let report = ringcast::calls::reconcile::run(&app.state)
+        .await
+        .ok()
+        .unwrap();
+    assert_eq!(
+        (report.checked, report.adopted, report.never_placed),
+        (3, 1, 1),
+        "{report:?}"
+    );
+
+    let lost_call = stored(&app, lost).await;
+    assert_eq!(
+        lost_call.twilio_sid.as_deref(),
+        Some(placed.sid.as_str()),
+        "adopted, not re-dialed"
+    );
+    assert_eq!(lost_call.status.as_str(), "COMPLETED");
+    assert_eq!(stored(&app, silent).await.status.as_str(), "BUSY");
+    let never_call = stored(&app, never).await;
+    assert_eq!(never_call.status.as_str(), "FAILED");
+    let mut conn = app.state.db.get().await.unwrap();
+    let timeline = Call::events(&mut conn, never).await.unwrap();
+    assert_eq!(timeline[0].source.as_str(), "RECONCILE");
+    assert_eq!(
+        carrier.emulator.ledger().len(),
+        2,
+        "reconciliation never dials"
+    );
+
+    // Running it again changes nothing.
+    let again = ringcast::calls::reconcile::run(&app.state)
+        .await
+        .ok()
+        .unwrap();
+    assert_eq!(again.checked, 0);
+}
