@@ -201,6 +201,27 @@ async fn a_campaign_runs_to_completion_and_matches_the_carriers_ledger() {
         .code(),
         "NOT_FOUND"
     );
+    let stats = app
+        .gql_as(&token, "query($id: ID!) { campaign(id: $id) { stats { attempts answered busy noAnswer failed machine optedOut answerRate estimatedSecondsLeft contacts { done } } } }", json!({"id": id}))
+        .await;
+    let stats = stats.data("campaign.stats");
+    assert_eq!(
+        (
+            stats["attempts"].as_i64(),
+            stats["answered"].as_i64(),
+            stats["busy"].as_i64(),
+            stats["noAnswer"].as_i64(),
+            stats["failed"].as_i64()
+        ),
+        (Some(20), Some(14), Some(2), Some(2), Some(2)),
+        "{stats}"
+    );
+    assert_eq!(stats["answerRate"], 0.7);
+    assert_eq!(stats["optedOut"], 2);
+    assert!(
+        stats["estimatedSecondsLeft"].is_null(),
+        "a completed campaign has nothing left"
+    );
     let event = socket.next_payload(Duration::from_secs(10)).await;
     assert!(
         event["data"]["callUpdated"]["to"]
@@ -271,6 +292,22 @@ async fn an_opt_out_blocks_every_later_campaign_of_that_user() {
     )
     .await
     .assert_ok();
+    let addr = app.serve().await;
+    let Init::Ack(mut socket) =
+        WsClient::connect(addr, json!({"authorization": format!("Bearer {token}")})).await
+    else {
+        panic!("websocket refused");
+    };
+    socket
+        .subscribe("p", &format!("subscription {{ campaignProgress(campaignId: \"{second}\") {{ campaignId contacts {{ total pending }} }} }}"))
+        .await;
+    let snapshot = socket.next_payload(Duration::from_secs(10)).await;
+    assert_eq!(
+        snapshot["data"]["campaignProgress"]["campaignId"],
+        second.as_str(),
+        "{snapshot}"
+    );
+    assert_eq!(snapshot["data"]["campaignProgress"]["contacts"]["total"], 1);
     let done = drive_until(&app, &dispatcher, &token, &second, "COMPLETED").await;
     assert_eq!(done["contactCounts"]["skipped"], 1, "{done}");
     let contact = app

@@ -128,6 +128,7 @@ pub async fn apply(state: &AppState, update: StatusUpdate) -> AppResult<Applied>
     if matches!(applied, Applied::Changed { .. }) {
         let mut event = Event::new(EVENT_CALL_UPDATED, call.owner_id);
         event.call_id = Some(call.id);
+        event.campaign_id = call.campaign_id;
         event.status = Some(call.status.as_str().to_owned());
         state.events.publish(event).await;
     }

@@ -69,8 +69,73 @@ pub struct ContactCounts {
     pub skipped: i64,
 }
 
+#[derive(SimpleObject)]
+pub struct SkipCount {
+    /// DNC, CAP, WINDOW, CALLER_ID or BALANCE.
+    pub reason: String,
+    pub contacts: i64,
+}
+
+#[derive(SimpleObject)]
+pub struct CampaignStats {
+    pub campaign_id: ID,
+    pub contacts: ContactCounts,
+    pub attempts: i64,
+    pub answered: i64,
+    pub busy: i64,
+    pub no_answer: i64,
+    pub failed: i64,
+    pub machine: i64,
+    pub in_progress: i64,
+    pub opted_out: i64,
+    pub skipped_by_reason: Vec<SkipCount>,
+    /// Answered by a person, over calls that ended.
+    pub answer_rate: Option<f64>,
+    pub average_duration_secs: Option<f64>,
+    /// At the campaign's pace; null unless it is running.
+    pub estimated_seconds_left: Option<i64>,
+}
+
+impl CampaignStats {
+    fn from_stats(campaign_id: uuid::Uuid, s: super::stats::Stats) -> Self {
+        let c = s.contacts;
+        Self {
+            campaign_id: ID(campaign_id.to_string()),
+            contacts: ContactCounts {
+                total: c.total(),
+                pending: c.pending,
+                calling: c.calling,
+                done: c.done,
+                failed: c.failed,
+                opted_out: c.opted_out,
+                skipped: c.skipped,
+            },
+            attempts: s.attempts,
+            answered: s.answered,
+            busy: s.busy,
+            no_answer: s.no_answer,
+            failed: s.failed,
+            machine: s.machine,
+            in_progress: s.in_progress,
+            opted_out: c.opted_out,
+            skipped_by_reason: s
+                .skipped_by_reason
+                .into_iter()
+                .map(|(reason, contacts)| SkipCount { reason, contacts })
+                .collect(),
+            answer_rate: s.answer_rate,
+            average_duration_secs: s.average_duration_secs,
+            estimated_seconds_left: s.estimated_seconds_left,
+        }
+    }
+}
+
 #[Object(name = "Campaign")]
 impl CampaignNode {
+    async fn stats(&self, ctx: &Context<'_>) -> Result<CampaignStats> {
+        let stats = super::stats::compute(ctx.state(), &self.0).await?;
+        Ok(CampaignStats::from_stats(self.0.id, stats))
+    }
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -621,8 +686,48 @@ async fn move_campaign(
 #[derive(Default)]
 pub struct CampaignsSubscription;
 
+/// Progress is sent at most this often, however many calls change.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
 #[Subscription]
 impl CampaignsSubscription {
+    /// The campaign's statistics as calls progress, at most a few times a second.
+    async fn campaign_progress(
+        &self,
+        ctx: &Context<'_>,
+        campaign_id: ID,
+    ) -> Result<impl Stream<Item = CampaignStats>> {
+        let viewer = ctx.viewer()?.clone();
+        let state = ctx.state().clone();
+        let id = parse_id("campaignId", &campaign_id)?;
+        let owner = service::get(&state, &viewer, id).await?.owner_id;
+        let mut events = state.events.subscribe();
+        Ok(async_stream::stream! {
+            let mut ticker = tokio::time::interval(PROGRESS_EVERY);
+            // The first snapshot goes out at once.
+            let mut dirty = true;
+            loop {
+                tokio::select! {
+                    received = events.recv() => match received {
+                        Ok(e) if e.owner_id == owner && e.campaign_id == Some(id) => dirty = true,
+                        Ok(_) => {}
+                        // Missed some: a fresh snapshot covers them.
+                        Err(RecvError::Lagged(_)) => dirty = true,
+                        Err(RecvError::Closed) => break,
+                    },
+                    _ = ticker.tick() => {
+                        if dirty {
+                            dirty = false;
+                            if let Ok(stats) = super::stats::for_campaign(&state, id).await {
+                                yield CampaignStats::from_stats(id, stats);
+                            }
+                        }
+                    }
+                }
+            }
+        })
+    }
+
     /// The campaign each time its status changes (started, paused, auto-paused, completed ...).
     async fn campaign_state_changed(
         &self,

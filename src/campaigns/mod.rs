@@ -5,5 +5,6 @@ pub mod model;
 pub mod preflight;
 pub mod service;
 pub mod settings;
+pub mod stats;
 
 pub use model::{Campaign, CampaignStatus};
