@@ -41,6 +41,7 @@ pub fn router(app: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(crate::webhooks::router())
+        .route("/exports/calls.csv", get(crate::calls::export::download))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             CompressionLayer::new()

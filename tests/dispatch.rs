@@ -201,6 +201,45 @@ async fn a_campaign_runs_to_completion_and_matches_the_carriers_ledger() {
         .code(),
         "NOT_FOUND"
     );
+    // The CSV export streams every call of the campaign behind a signed, expiring link.
+    let export = app
+        .gql_as(
+            &token,
+            "mutation($c: ID!) { exportCalls(filter: {campaignId: $c}) { url expiresAt } }",
+            json!({"c": id}),
+        )
+        .await;
+    let url = export.str("exportCalls.url");
+    let path = url.strip_prefix(&*app.state.public_url).unwrap().to_owned();
+    let (status, body) = app
+        .send(
+            axum::http::Request::get(&path)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, axum::http::StatusCode::OK);
+    let csv = String::from_utf8(body).unwrap();
+    assert_eq!(csv.lines().count(), 21, "a header and 20 calls");
+    assert!(csv.starts_with("id,campaign_id,direction,from,to,status"));
+    let forged = path.replace("sig=", "sig=AAAA");
+    let (status, _) = app
+        .send(
+            axum::http::Request::get(&forged)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, axum::http::StatusCode::FORBIDDEN);
+    let theirs = app
+        .gql_as(
+            &stranger,
+            "mutation($c: ID!) { exportCalls(filter: {campaignId: $c}) { url } }",
+            json!({"c": id}),
+        )
+        .await;
+    assert_eq!(theirs.code(), "NOT_FOUND");
+
     let stats = app
         .gql_as(&token, "query($id: ID!) { campaign(id: $id) { stats { attempts answered busy noAnswer failed machine optedOut answerRate estimatedSecondsLeft contacts { done } } } }", json!({"id": id}))
         .await;

@@ -162,6 +162,43 @@ impl CallsQuery {
     }
 }
 
+#[derive(SimpleObject)]
+pub struct ExportCallsPayload {
+    /// A CSV download of the matching calls; needs no other credentials, expires soon.
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub struct CallsMutation;
+
+#[Object]
+impl CallsMutation {
+    /// A short-lived link to a CSV of your calls matching the filter (streams any number of rows).
+    async fn export_calls(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CallsFilter>,
+    ) -> Result<ExportCallsPayload> {
+        let f = filter.unwrap_or_default();
+        let filter = CallFilter {
+            owner_id: None,
+            campaign_id: f
+                .campaign_id
+                .as_ref()
+                .map(|id| parse_id("campaignId", id))
+                .transpose()?,
+            status: f.status,
+            to: f.to,
+            from: f.from,
+            since: f.since,
+            until: f.until,
+        };
+        let (url, expires_at) = super::export::link(ctx.state(), ctx.viewer()?, filter).await?;
+        Ok(ExportCallsPayload { url, expires_at })
+    }
+}
+
 #[derive(Default)]
 pub struct CallsSubscription;
 

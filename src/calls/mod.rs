@@ -1,6 +1,7 @@
 //! Calls: one row per call attempt on Twilio, and `status::apply`, the only way a call's
 //! state changes.
 
+pub mod export;
 pub mod graphql;
 pub mod jobs;
 pub mod model;

@@ -35,6 +35,7 @@ pub struct Mutation(
     compliance::graphql::ComplianceMutation,
     campaigns::graphql::CampaignsMutation,
     contacts::graphql::ContactsMutation,
+    calls::graphql::CallsMutation,
 );
 
 #[derive(MergedSubscription, Default)]
