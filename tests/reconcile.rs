@@ -3,45 +3,11 @@
 
 use std::time::Duration;
 
-use ringcast::calls::model::{CallDirection, NewCall};
 use ringcast::calls::Call;
 use ringcast::twilio::types::CreateCall;
 
 use crate::helpers::carrier::Carrier;
 use crate::helpers::{eventually, TestApp};
-
-async fn call_row(
-    app: &TestApp,
-    owner: &str,
-    account: &str,
-    from: &str,
-    to: &str,
-    age_minutes: i64,
-) -> uuid::Uuid {
-    let mut conn = app.state.db.get().await.unwrap();
-    let id = uuid::Uuid::now_v7();
-    NewCall {
-        id,
-        owner_id: owner.parse().unwrap(),
-        twilio_account_id: account.parse().unwrap(),
-        did_id: None,
-        direction: CallDirection::Outbound,
-        from_number: from,
-        to_number: to,
-        campaign_id: None,
-        contact_id: None,
-        attempt: None,
-    }
-    .insert(&mut conn)
-    .await
-    .unwrap();
-    drop(conn);
-    app.execute_sql(&format!(
-        "UPDATE calls SET created_at = now() - interval '{age_minutes} minutes', updated_at = now() - interval '{age_minutes} minutes' WHERE id = '{id}'"
-    ))
-    .await;
-    id
-}
 
 async fn stored(app: &TestApp, id: uuid::Uuid) -> Call {
     let mut conn = app.state.db.get().await.unwrap();
@@ -59,11 +25,17 @@ async fn lost_answers_silent_calls_and_never_placed_requests_all_converge() {
     let client = carrier.client();
 
     // 1. Twilio placed the call but our request never got the answer: no SID on our side.
-    let lost = call_row(&app, &user, &account, &from, "+84912345671", 3).await;
+    let lost = app
+        .call_row(&user, &account, &from, "+84912345671", 3)
+        .await;
     // 2. A placed call whose callbacks never came.
-    let silent = call_row(&app, &user, &account, &from, "+84912345673", 20).await;
+    let silent = app
+        .call_row(&user, &account, &from, "+84912345673", 20)
+        .await;
     // 3. A request that never reached Twilio.
-    let never = call_row(&app, &user, &account, &from, "+84912345670", 11).await;
+    let never = app
+        .call_row(&user, &account, &from, "+84912345670", 11)
+        .await;
 
     let twiml = Some("<Response><Say>hi</Say></Response>".to_owned());
     let placed = client

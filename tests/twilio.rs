@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use diesel_async::RunQueryDsl;
-use ringcast::calls::model::{CallDirection, NewCall};
 use ringcast::twilio::types::CreateCall;
 use serde_json::json;
 
@@ -335,24 +334,8 @@ async fn configure_webhooks_re_points_every_number() {
 
 /// A call row for `owner`, placed through `account`, as the dispatcher would record it.
 async fn call_row(app: &TestApp, owner: &str, account: &str) -> uuid::Uuid {
-    let mut conn = app.state.db.get().await.unwrap();
-    let id = uuid::Uuid::now_v7();
-    NewCall {
-        id,
-        owner_id: owner.parse().unwrap(),
-        twilio_account_id: account.parse().unwrap(),
-        did_id: None,
-        direction: CallDirection::Outbound,
-        from_number: "+842871010000",
-        to_number: "+84912345671",
-        campaign_id: None,
-        contact_id: None,
-        attempt: None,
-    }
-    .insert(&mut conn)
-    .await
-    .unwrap();
-    id
+    app.call_row(owner, account, "+842871010000", "+84912345671", 0)
+        .await
 }
 
 async fn call_status(app: &TestApp, id: uuid::Uuid) -> (String, Option<i32>) {

@@ -116,6 +116,26 @@ pub struct CallsFilter {
     pub until: Option<DateTime<Utc>>,
 }
 
+impl CallsFilter {
+    /// The GraphQL filter as the model's, ids parsed; `None` means every call the viewer may see.
+    fn parse(filter: Option<Self>) -> Result<CallFilter, crate::error::AppError> {
+        let f = filter.unwrap_or_default();
+        Ok(CallFilter {
+            owner_id: None,
+            campaign_id: f
+                .campaign_id
+                .as_ref()
+                .map(|id| parse_id("campaignId", id))
+                .transpose()?,
+            status: f.status,
+            to: f.to,
+            from: f.from,
+            since: f.since,
+            until: f.until,
+        })
+    }
+}
+
 #[derive(Default)]
 pub struct CallsQuery;
 
@@ -130,20 +150,7 @@ impl CallsQuery {
         filter: Option<CallsFilter>,
     ) -> Result<Connection<String, CallNode>> {
         let page = Page::parse(first, after)?;
-        let f = filter.unwrap_or_default();
-        let filter = CallFilter {
-            owner_id: None,
-            campaign_id: f
-                .campaign_id
-                .as_ref()
-                .map(|id| parse_id("campaignId", id))
-                .transpose()?,
-            status: f.status,
-            to: f.to,
-            from: f.from,
-            since: f.since,
-            until: f.until,
-        };
+        let filter = CallsFilter::parse(filter)?;
         let rows = service::page(
             ctx.state(),
             ctx.viewer()?,
@@ -180,20 +187,7 @@ impl CallsMutation {
         ctx: &Context<'_>,
         filter: Option<CallsFilter>,
     ) -> Result<ExportCallsPayload> {
-        let f = filter.unwrap_or_default();
-        let filter = CallFilter {
-            owner_id: None,
-            campaign_id: f
-                .campaign_id
-                .as_ref()
-                .map(|id| parse_id("campaignId", id))
-                .transpose()?,
-            status: f.status,
-            to: f.to,
-            from: f.from,
-            since: f.since,
-            until: f.until,
-        };
+        let filter = CallsFilter::parse(filter)?;
         let (url, expires_at) = super::export::link(ctx.state(), ctx.viewer()?, filter).await?;
         Ok(ExportCallsPayload { url, expires_at })
     }

@@ -232,6 +232,40 @@ impl TestApp {
         (token, user_id, did)
     }
 
+    /// An outbound call row as the dispatcher records it, made `age_minutes` ago.
+    pub async fn call_row(
+        &self,
+        owner: &str,
+        account: &str,
+        from: &str,
+        to: &str,
+        age_minutes: i64,
+    ) -> uuid::Uuid {
+        let mut conn = self.state.db.get().await.unwrap();
+        let id = uuid::Uuid::now_v7();
+        ringcast::calls::model::NewCall {
+            id,
+            owner_id: owner.parse().unwrap(),
+            twilio_account_id: account.parse().unwrap(),
+            did_id: None,
+            direction: ringcast::calls::CallDirection::Outbound,
+            from_number: from,
+            to_number: to,
+            campaign_id: None,
+            contact_id: None,
+            attempt: None,
+        }
+        .insert(&mut conn)
+        .await
+        .unwrap();
+        drop(conn);
+        self.execute_sql(&format!(
+            "UPDATE calls SET created_at = now() - interval '{age_minutes} minutes', updated_at = now() - interval '{age_minutes} minutes' WHERE id = '{id}'"
+        ))
+        .await;
+        id
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         #[derive(diesel::QueryableByName)]
         struct N {
