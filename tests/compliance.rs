@@ -221,3 +221,122 @@ async fn admins_import_a_csv_into_the_platform_list() {
     let r: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(r["errors"][0]["extensions"]["code"], "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn admins_set_the_platform_caps_and_users_may_only_tighten_their_own() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let (_, _, alice, alice_id) = app.user().await;
+    let (_, _, bob, _) = app.user().await;
+    const SET_PLATFORM: &str = "mutation($i: CallingCapsInput!) { setPlatformCallingCaps(input: $i) { maxPer24h minGapMinutes } }";
+    const SET_OWN: &str = "mutation($i: SetUserCallingCapsInput!) { setUserCallingCaps(input: $i) { userId own { maxPer24h minGapMinutes } platform { maxPer24h } } }";
+
+    let defaults = app
+        .gql_as(
+            &alice,
+            "{ platformCallingCaps { maxPer24h minGapMinutes } }",
+            json!({}),
+        )
+        .await;
+    defaults.assert_ok();
+    assert_eq!(
+        defaults.data("platformCallingCaps"),
+        &json!({"maxPer24h": 2, "minGapMinutes": 60})
+    );
+    let refused = app
+        .gql_as(
+            &alice,
+            SET_PLATFORM,
+            json!({"i": {"maxPer24h": 5, "minGapMinutes": 0}}),
+        )
+        .await;
+    assert_eq!(refused.code(), "FORBIDDEN");
+    let absurd = app
+        .gql_as(
+            &admin,
+            SET_PLATFORM,
+            json!({"i": {"maxPer24h": 0, "minGapMinutes": 60}}),
+        )
+        .await;
+    assert_eq!(
+        (absurd.code(), absurd.field()),
+        ("BAD_USER_INPUT", "maxPer24h")
+    );
+    app.gql_as(
+        &admin,
+        SET_PLATFORM,
+        json!({"i": {"maxPer24h": 3, "minGapMinutes": 30}}),
+    )
+    .await
+    .assert_ok();
+
+    let looser = app
+        .gql_as(
+            &alice,
+            SET_OWN,
+            json!({"i": {"caps": {"maxPer24h": 4, "minGapMinutes": 60}}}),
+        )
+        .await;
+    assert_eq!(
+        (looser.code(), looser.field()),
+        ("BAD_USER_INPUT", "maxPer24h")
+    );
+    let shorter_gap = app
+        .gql_as(
+            &alice,
+            SET_OWN,
+            json!({"i": {"caps": {"maxPer24h": 1, "minGapMinutes": 10}}}),
+        )
+        .await;
+    assert_eq!(shorter_gap.field(), "minGapMinutes");
+    let own = app
+        .gql_as(
+            &alice,
+            SET_OWN,
+            json!({"i": {"caps": {"maxPer24h": 1, "minGapMinutes": 120}}}),
+        )
+        .await;
+    assert_eq!(
+        own.data("setUserCallingCaps.own"),
+        &json!({"maxPer24h": 1, "minGapMinutes": 120})
+    );
+    assert_eq!(own.data("setUserCallingCaps.platform.maxPer24h"), 3);
+
+    // Nobody else reads or changes them, except an admin.
+    let peek = app
+        .gql_as(
+            &bob,
+            "query($u: ID) { userCallingCaps(userId: $u) { own { maxPer24h } } }",
+            json!({"u": alice_id}),
+        )
+        .await;
+    assert_eq!(peek.code(), "NOT_FOUND");
+    let meddle = app
+        .gql_as(
+            &bob,
+            SET_OWN,
+            json!({"i": {"userId": alice_id, "caps": null}}),
+        )
+        .await;
+    assert_eq!(meddle.code(), "NOT_FOUND");
+    let seen = app
+        .gql_as(
+            &admin,
+            "query($u: ID) { userCallingCaps(userId: $u) { own { maxPer24h } } }",
+            json!({"u": alice_id}),
+        )
+        .await;
+    assert_eq!(seen.data("userCallingCaps.own.maxPer24h"), 1);
+    let cleared = app
+        .gql_as(
+            &admin,
+            SET_OWN,
+            json!({"i": {"userId": alice_id, "caps": null}}),
+        )
+        .await;
+    assert!(
+        cleared.data("setUserCallingCaps.own").is_null(),
+        "{:?}",
+        cleared.data("setUserCallingCaps")
+    );
+}

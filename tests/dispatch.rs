@@ -366,3 +366,100 @@ async fn an_opt_out_blocks_every_later_campaign_of_that_user() {
         "the second campaign never dialed"
     );
 }
+
+async fn start(app: &TestApp, token: &str, id: &str) {
+    app.gql_as(
+        token,
+        "mutation($i: CampaignIdInput!) { startCampaign(input: $i) { campaign { status } } }",
+        json!({"i": {"id": id}}),
+    )
+    .await
+    .assert_ok();
+}
+
+async fn pause_reason(app: &TestApp, token: &str, id: &str) -> Value {
+    app.gql_as(
+        token,
+        "query($id: ID!) { campaign(id: $id) { pauseReason } }",
+        json!({"id": id}),
+    )
+    .await
+    .data("campaign.pauseReason")
+    .clone()
+}
+
+#[tokio::test]
+async fn a_campaign_pauses_itself_when_most_calls_fail_or_its_account_is_suspended() {
+    let app = TestApp::builder().listening().build().await;
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(2).await;
+    // Numbers ending in 5 fail at the carrier.
+    let failing: Vec<Value> = (0..40)
+        .map(|i| json!({"phone": format!("0912345{i:02}5")}))
+        .collect();
+    let (token, id) = ready_campaign(
+        &app,
+        &admin,
+        &carrier,
+        failing,
+        json!({"pacing": {"callsPerSecond": 50, "maxConcurrent": 1}}),
+    )
+    .await;
+    start(&app, &token, &id).await;
+    let dispatcher = Dispatcher::with_clock(app.state.clone(), Arc::new(vn_morning));
+    let paused = drive_until(&app, &dispatcher, &token, &id, "PAUSED").await;
+    assert_eq!(pause_reason(&app, &token, &id).await, "FAILURE_RATE");
+    assert!(
+        paused["contactCounts"]["pending"].as_i64().unwrap() > 0,
+        "it stopped before the list was burned: {paused}"
+    );
+    // In-flight calls end; nothing new is dialed while paused.
+    let runner = Runner::new(
+        app.state.db.clone(),
+        ringcast::jobs::registry(&app.state),
+        app.state.config.jobs.clone(),
+    );
+    eventually(
+        Duration::from_secs(10),
+        "in-flight calls to settle",
+        || async {
+            runner.drain().await.unwrap();
+            (app.count("calls WHERE ended_at IS NULL").await == 0).then_some(())
+        },
+    )
+    .await;
+    let dialed = carrier.emulator.ledger().len();
+    dispatcher.tick().await.unwrap();
+    assert_eq!(carrier.emulator.ledger().len(), dialed);
+
+    // A second campaign, healthy numbers, but its Twilio account is suspended.
+    let (token2, second) = ready_campaign(
+        &app,
+        &admin,
+        &carrier,
+        vec![json!({"phone": "0912345001"})],
+        json!({}),
+    )
+    .await;
+    start(&app, &token2, &second).await;
+    app.execute_sql("UPDATE twilio_accounts SET status = 'SUSPENDED'")
+        .await;
+    drive_until(&app, &dispatcher, &token2, &second, "PAUSED").await;
+    assert_eq!(
+        pause_reason(&app, &token2, &second).await,
+        "TWILIO_ACCOUNT_SUSPENDED"
+    );
+    let contact = app
+        .gql_as(
+            &token2,
+            "query($id: ID!) { contacts(campaignId: $id) { edges { node { state skipReason } } } }",
+            json!({"id": second}),
+        )
+        .await;
+    assert_eq!(
+        contact.data("contacts.edges")[0]["node"]["state"],
+        "PENDING",
+        "the contact waits for the account rather than being skipped"
+    );
+    assert_eq!(carrier.emulator.ledger().len(), dialed);
+}

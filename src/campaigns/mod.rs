@@ -1,5 +1,6 @@
 //! Campaigns: what to say, to whom, when, how fast, with what consent; and their lifecycle.
 
+pub mod autopause;
 pub mod graphql;
 pub mod model;
 pub mod preflight;

@@ -367,7 +367,8 @@ pub async fn transition(
                     field: Some("id"),
                 });
             };
-            Ok(Campaign::set_status(conn, id, next, None).await?)
+            let why = (next == CampaignStatus::Paused).then_some(super::autopause::reason::MANUAL);
+            Ok(Campaign::set_status(conn, id, next, why).await?)
         })
         .await?;
     publish_state(state, &updated).await;

@@ -44,7 +44,10 @@ pub struct Facts {
     pub attempts_24h: Vec<DateTime<Utc>>,
     /// Attempts to this number by this user, in the last 24 h.
     pub user_attempts_24h: Vec<DateTime<Utc>>,
+    /// The platform's caps, over everyone's attempts.
     pub caps: Caps,
+    /// The user's own (stricter) caps, over their attempts.
+    pub user_caps: Option<Caps>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,36 +104,51 @@ pub fn check(attempt: &Attempt<'_>, facts: &Facts, now: DateTime<Utc>) -> Verdic
 /// When the per-number caps next allow a call, if they forbid one now.
 fn cap_opens_at(attempt: &Attempt<'_>, facts: &Facts, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let day = Duration::hours(24);
-    let recent: Vec<_> = facts
-        .attempts_24h
+    let mut until = caps_open_at(&facts.attempts_24h, facts.caps, now);
+    let mut later = |t: Option<DateTime<Utc>>| {
+        if let Some(t) = t {
+            until = Some(until.map_or(t, |u| u.max(t)));
+        }
+    };
+    if let Some(own) = facts.user_caps {
+        later(caps_open_at(&facts.user_attempts_24h, own, now));
+    }
+    // Decree 91: at most one advertising call per advertiser per number per 24 h.
+    if attempt.purpose == Purpose::Marketing && attempt.country == Some("VN") {
+        let last = facts
+            .user_attempts_24h
+            .iter()
+            .filter(|t| now - **t < day)
+            .max();
+        later(last.map(|last| *last + day));
+    }
+    until
+}
+
+/// When `caps` next allow one more attempt after `attempts`, if they forbid one now.
+fn caps_open_at(
+    attempts: &[DateTime<Utc>],
+    caps: Caps,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let day = Duration::hours(24);
+    let mut recent: Vec<_> = attempts
         .iter()
         .copied()
         .filter(|t| now - *t < day)
         .collect();
-    let mut until: Option<DateTime<Utc>> = None;
-    let mut later = |t: DateTime<Utc>| until = Some(until.map_or(t, |u| u.max(t)));
-    if let Some(last) = recent.iter().max() {
-        if now - *last < facts.caps.min_gap {
-            later(*last + facts.caps.min_gap);
+    recent.sort();
+    let mut until = None;
+    if let Some(last) = recent.last() {
+        if now - *last < caps.min_gap {
+            until = Some(*last + caps.min_gap);
         }
     }
-    if recent.len() >= facts.caps.max_per_24h as usize {
-        let mut sorted = recent.clone();
-        sorted.sort();
+    let max = caps.max_per_24h as usize;
+    if max > 0 && recent.len() >= max {
         // Once enough old attempts age out, one more fits.
-        let idx = sorted.len() - facts.caps.max_per_24h as usize;
-        later(sorted[idx] + day);
-    }
-    // Decree 91: at most one advertising call per advertiser per number per 24 h.
-    if attempt.purpose == Purpose::Marketing && attempt.country == Some("VN") {
-        if let Some(last) = facts
-            .user_attempts_24h
-            .iter()
-            .filter(|t| now - **t < day)
-            .max()
-        {
-            later(*last + day);
-        }
+        let aged = recent[recent.len() - max] + day;
+        until = Some(until.map_or(aged, |u: DateTime<Utc>| u.max(aged)));
     }
     until
 }
@@ -260,6 +278,43 @@ mod tests {
             }
         );
         assert_eq!(check(&vn(Purpose::Reminder), &decree, now), Verdict::Dial);
+    }
+
+    #[test]
+    fn admin_caps_bind_everyone_and_a_users_own_caps_bind_only_their_attempts() {
+        let now = at(5, 0);
+        let others = vec![now - Duration::hours(10), now - Duration::hours(5)];
+        // The admin allows three a day with no gap: a third call by anyone may go.
+        let loose = Facts {
+            attempts_24h: others.clone(),
+            caps: Caps {
+                max_per_24h: 3,
+                min_gap: Duration::zero(),
+            },
+            ..Facts::default()
+        };
+        assert_eq!(check(&vn(Purpose::Reminder), &loose, now), Verdict::Dial);
+        // A user who allows themselves one a day is held by their own earlier call only.
+        let own = Caps {
+            max_per_24h: 1,
+            min_gap: Duration::hours(2),
+        };
+        let strict = Facts {
+            user_caps: Some(own),
+            ..loose.clone()
+        };
+        assert_eq!(check(&vn(Purpose::Reminder), &strict, now), Verdict::Dial);
+        let mine = Facts {
+            user_attempts_24h: vec![now - Duration::hours(5)],
+            ..strict
+        };
+        assert_eq!(
+            check(&vn(Purpose::Reminder), &mine, now),
+            Verdict::Defer {
+                until: now + Duration::hours(19),
+                reason: SkipReason::Cap
+            }
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Compliance: the gate every attempt passes before dialing, and the do-not-call lists.
 
+pub mod caps;
+pub mod caps_graphql;
 pub mod gate;
 pub mod graphql;
 pub mod model;

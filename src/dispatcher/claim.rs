@@ -33,6 +33,8 @@ pub enum Claimed {
     Placed(Box<Placement>),
     /// The contact was deferred or skipped; keep claiming.
     Handled,
+    /// The campaign stopped itself (announce it once the claim is committed).
+    Paused(Box<Campaign>),
 }
 
 #[derive(QueryableByName)]
@@ -93,7 +95,24 @@ async fn claim(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<Cl
     let attempts_24h = recent_attempts(conn, &contact.phone, since, None).await?;
     let user_attempts_24h =
         recent_attempts(conn, &contact.phone, since, Some(campaign.owner_id)).await?;
-    let caller = pick_caller_id(conn, &campaign, contact.id).await?;
+    let caller = match pick_caller_id(conn, &campaign, contact.id).await? {
+        CallerId::Usable(pair) => Some(*pair),
+        CallerId::Missing => None,
+        // Skipping every contact because the carrier account is down would burn the list.
+        CallerId::AccountDown => {
+            let why = crate::campaigns::autopause::reason::TWILIO_ACCOUNT_SUSPENDED;
+            return Ok(
+                match crate::campaigns::autopause::pause(conn, campaign.id, why).await? {
+                    Some(paused) => Claimed::Paused(Box::new(paused)),
+                    None => Claimed::Handled,
+                },
+            );
+        }
+    };
+    let caps = compliance::caps::platform(conn).await?.to_caps();
+    let user_caps = compliance::caps::of_user(conn, campaign.owner_id)
+        .await?
+        .map(compliance::caps::CapsRow::to_caps);
     let schedule = serde_json::from_value::<Schedule>(campaign.schedule.clone())
         .ok()
         .and_then(|s| s.to_compliance().ok());
@@ -109,7 +128,8 @@ async fn claim(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<Cl
         on_user_dnc,
         attempts_24h,
         user_attempts_24h,
-        caps: gate::Caps::default(),
+        caps,
+        user_caps,
     };
     match gate::check(&attempt, &facts, now) {
         Verdict::Skip(reason) => {
@@ -190,14 +210,23 @@ async fn recent_attempts(
     Ok(rows.into_iter().map(|r| r.at).collect())
 }
 
+enum CallerId {
+    Usable(Box<(Did, TwilioAccount)>),
+    /// No number of the campaign is still the owner's and ACTIVE.
+    Missing,
+    /// The numbers are fine but every account they sit on is not ACTIVE.
+    AccountDown,
+}
+
 /// A caller ID of the campaign that is still the owner's, ACTIVE, on an ACTIVE account;
 /// rotated by contact so several numbers share the load.
 async fn pick_caller_id(
     conn: &mut AsyncPgConnection,
     campaign: &Campaign,
     contact_id: i64,
-) -> AppResult<Option<(Did, TwilioAccount)>> {
+) -> AppResult<CallerId> {
     let mut usable = Vec::new();
+    let mut account_down = false;
     for id in &campaign.caller_id_dids {
         let Ok(did) = Did::find(conn, *id).await else {
             continue;
@@ -207,14 +236,19 @@ async fn pick_caller_id(
         }
         match TwilioAccount::find(conn, did.twilio_account_id).await {
             Ok(account) if account.status == AccountStatus::Active => usable.push((did, account)),
-            _ => {}
+            Ok(_) => account_down = true,
+            Err(_) => {}
         }
     }
     if usable.is_empty() {
-        return Ok(None);
+        return Ok(if account_down {
+            CallerId::AccountDown
+        } else {
+            CallerId::Missing
+        });
     }
     let index = (contact_id.unsigned_abs() as usize) % usable.len();
-    Ok(Some(usable.swap_remove(index)))
+    Ok(CallerId::Usable(Box::new(usable.swap_remove(index))))
 }
 
 /// Reserves the next start slot on both the account's and the campaign's limiter.

@@ -51,6 +51,10 @@ impl Dispatcher {
             {
                 claim::Claimed::Nothing => break,
                 claim::Claimed::Handled => handled += 1,
+                claim::Claimed::Paused(campaign) => {
+                    handled += 1;
+                    crate::campaigns::service::publish_state(&self.state, &campaign).await;
+                }
                 claim::Claimed::Placed(placement) => {
                     handled += 1;
                     let state = self.state.clone();

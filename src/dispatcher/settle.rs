@@ -74,6 +74,9 @@ pub async fn settle(state: &AppState, call_id: Uuid) -> AppResult<()> {
                     .execute(conn)
                     .await?;
             }
+            if let Some(paused) = crate::campaigns::autopause::check(conn, campaign_id).await? {
+                return Ok(Some(paused));
+            }
             complete_if_done(conn, campaign_id).await
         })
         .await?;

@@ -195,6 +195,40 @@ impl TestApp {
         admin: &str,
         carrier: &super::carrier::Carrier,
     ) -> (String, String, String) {
+        if self
+            .count(&format!(
+                "twilio_accounts WHERE account_sid = '{}'",
+                carrier.account_sid
+            ))
+            .await
+            == 0
+        {
+            self.import_carrier_numbers(admin, carrier).await;
+        }
+        let did = self
+            .gql_as(
+                admin,
+                "{ dids(filter: {unassigned: true}) { edges { node { id } } } }",
+                json!({}),
+            )
+            .await;
+        let did = did.data("dids.edges")[0]["node"]["id"]
+            .as_str()
+            .expect("an unassigned number left on the carrier")
+            .to_owned();
+        let (_, _, token, user_id) = self.user().await;
+        self.gql_as(
+            admin,
+            "mutation($i: AssignDidInput!) { assignDid(input: $i) { did { id } } }",
+            json!({"i": {"didId": did, "userId": user_id}}),
+        )
+        .await
+        .assert_ok();
+        (token, user_id, did)
+    }
+
+    /// Adds the carrier's account, checks it and imports its numbers.
+    async fn import_carrier_numbers(&self, admin: &str, carrier: &super::carrier::Carrier) {
         let account = self.add_carrier_account(admin, carrier).await;
         self.gql_as(
             admin,
@@ -210,26 +244,6 @@ impl TestApp {
         )
         .await
         .assert_ok();
-        let did = self
-            .gql_as(
-                admin,
-                "{ dids(filter: {unassigned: true}) { edges { node { id } } } }",
-                json!({}),
-            )
-            .await;
-        let did = did.data("dids.edges")[0]["node"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let (_, _, token, user_id) = self.user().await;
-        self.gql_as(
-            admin,
-            "mutation($i: AssignDidInput!) { assignDid(input: $i) { did { id } } }",
-            json!({"i": {"didId": did, "userId": user_id}}),
-        )
-        .await
-        .assert_ok();
-        (token, user_id, did)
     }
 
     /// An outbound call row as the dispatcher records it, made `age_minutes` ago.

@@ -1,0 +1,164 @@
+//! The per-number caps: the platform's (admin-set, counted over everyone's attempts) and a
+//! user's own, which may only be stricter and are counted over that user's attempts.
+
+use chrono::Duration;
+use diesel::sql_types::{Integer, Nullable, Uuid as SqlUuid};
+use diesel::QueryableByName;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::gate::Caps;
+use crate::app::AppState;
+use crate::audit;
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+
+pub const MAX_PER_24H: i32 = 10;
+pub const MAX_GAP_MINUTES: i32 = 24 * 60;
+
+#[derive(QueryableByName, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapsRow {
+    #[diesel(sql_type = Integer)]
+    pub max_per_24h: i32,
+    #[diesel(sql_type = Integer)]
+    pub min_gap_minutes: i32,
+}
+
+impl CapsRow {
+    pub fn to_caps(self) -> Caps {
+        Caps {
+            max_per_24h: self.max_per_24h.max(1).unsigned_abs(),
+            min_gap: Duration::minutes(i64::from(self.min_gap_minutes.max(0))),
+        }
+    }
+
+    fn validate(self) -> AppResult<Self> {
+        if !(1..=MAX_PER_24H).contains(&self.max_per_24h) {
+            return Err(AppError::bad_input(
+                "maxPer24h",
+                format!("must be between 1 and {MAX_PER_24H}"),
+            ));
+        }
+        if !(0..=MAX_GAP_MINUTES).contains(&self.min_gap_minutes) {
+            return Err(AppError::bad_input(
+                "minGapMinutes",
+                format!("must be between 0 and {MAX_GAP_MINUTES}"),
+            ));
+        }
+        Ok(self)
+    }
+}
+
+pub async fn platform(conn: &mut AsyncPgConnection) -> AppResult<CapsRow> {
+    Ok(
+        diesel::sql_query("SELECT max_per_24h, min_gap_minutes FROM calling_caps")
+            .get_result(conn)
+            .await?,
+    )
+}
+
+/// The user's own caps, if they set any.
+pub async fn of_user(conn: &mut AsyncPgConnection, user_id: Uuid) -> AppResult<Option<CapsRow>> {
+    let rows: Vec<CapsRow> = diesel::sql_query(
+        "SELECT max_per_24h, min_gap_minutes FROM user_calling_caps WHERE user_id = $1",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().next())
+}
+
+pub async fn set_platform(state: &AppState, viewer: &Viewer, caps: CapsRow) -> AppResult<CapsRow> {
+    let caps = caps.validate()?;
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async |conn| {
+        diesel::sql_query(
+            "UPDATE calling_caps SET max_per_24h = $1, min_gap_minutes = $2, updated_by = $3, updated_at = now()",
+        )
+        .bind::<Integer, _>(caps.max_per_24h)
+        .bind::<Integer, _>(caps.min_gap_minutes)
+        .bind::<SqlUuid, _>(viewer.id)
+        .execute(conn)
+        .await?;
+        audit::service::record(
+            conn,
+            Some(viewer.id),
+            "calling_caps.set",
+            "platform",
+            "calling_caps",
+            json!({"maxPer24h": caps.max_per_24h, "minGapMinutes": caps.min_gap_minutes}),
+        )
+        .await?;
+        Ok(caps)
+    })
+    .await
+}
+
+/// Sets (or, with `None`, clears) a user's own caps; only the user or an admin may.
+pub async fn set_user(
+    state: &AppState,
+    viewer: &Viewer,
+    user_id: Uuid,
+    caps: Option<CapsRow>,
+) -> AppResult<Option<CapsRow>> {
+    if user_id != viewer.id && !viewer.is_admin() {
+        return Err(AppError::NotFound("user"));
+    }
+    let mut conn = state.conn().await?;
+    conn.transaction::<_, AppError, _>(async |conn| {
+        if let Some(caps) = caps {
+            let caps = caps.validate()?;
+            let platform = platform(conn).await?;
+            if caps.max_per_24h > platform.max_per_24h {
+                return Err(AppError::bad_input(
+                    "maxPer24h",
+                    format!("may only be stricter than the platform's {} per 24 h", platform.max_per_24h),
+                ));
+            }
+            if caps.min_gap_minutes < platform.min_gap_minutes {
+                return Err(AppError::bad_input(
+                    "minGapMinutes",
+                    format!("may only be stricter than the platform's {} minutes", platform.min_gap_minutes),
+                ));
+            }
+        }
+        let stored: Vec<CapsRow> = diesel::sql_query(
+            "WITH gone AS (DELETE FROM user_calling_caps WHERE user_id = $1 AND $2::int IS NULL)
+             INSERT INTO user_calling_caps (user_id, max_per_24h, min_gap_minutes)
+             SELECT $1, $2, $3 WHERE $2::int IS NOT NULL
+             ON CONFLICT (user_id) DO UPDATE SET max_per_24h = EXCLUDED.max_per_24h,
+                 min_gap_minutes = EXCLUDED.min_gap_minutes, updated_at = now()
+             RETURNING max_per_24h, min_gap_minutes",
+        )
+        .bind::<SqlUuid, _>(user_id)
+        .bind::<Nullable<Integer>, _>(caps.map(|c| c.max_per_24h))
+        .bind::<Nullable<Integer>, _>(caps.map(|c| c.min_gap_minutes))
+        .load(conn)
+        .await
+        .map_err(|e| match e {
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ForeignKeyViolation, _) => {
+                AppError::NotFound("user")
+            }
+            e => e.into(),
+        })?;
+        audit::service::record(
+            conn,
+            Some(viewer.id),
+            "calling_caps.set_user",
+            "user",
+            &user_id.to_string(),
+            json!({"maxPer24h": caps.map(|c| c.max_per_24h), "minGapMinutes": caps.map(|c| c.min_gap_minutes)}),
+        )
+        .await?;
+        Ok(stored.into_iter().next())
+    })
+    .await
+}
+
+pub async fn read(state: &AppState, viewer: &Viewer, user_id: Uuid) -> AppResult<Option<CapsRow>> {
+    if user_id != viewer.id && !viewer.is_admin() {
+        return Err(AppError::NotFound("user"));
+    }
+    of_user(&mut *state.conn().await?, user_id).await
+}
