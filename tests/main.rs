@@ -18,3 +18,4 @@ mod reconcile;
 mod schema;
 mod twilio;
 mod users;
+mod windows;

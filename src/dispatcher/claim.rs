@@ -200,7 +200,9 @@ async fn recent_attempts(
     let rows: Vec<At> = diesel::sql_query(
         "SELECT created_at AS at FROM calls
          WHERE to_number = $1 AND direction = 'OUTBOUND' AND created_at > $2
-           AND ($3::uuid IS NULL OR owner_id = $3)",
+           AND ($3::uuid IS NULL OR owner_id = $3)
+           -- A request Twilio never took rang nobody.
+           AND NOT (status = 'FAILED' AND twilio_sid IS NULL)",
     )
     .bind::<Text, _>(phone)
     .bind::<Timestamptz, _>(since)

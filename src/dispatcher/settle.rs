@@ -28,8 +28,16 @@ struct Open {
     open: i64,
 }
 
+/// A call Twilio never saw (refused, or lost in a crash before the request) rang nobody: the
+/// contact gets another attempt, at most this many beyond the campaign's own.
+const MAX_UNPLACED: i32 = 2;
+const NOT_PLACED: &str = "NOT_PLACED";
+
 /// The outcome name a campaign's retry policy speaks of.
 pub fn outcome_of(call: &Call) -> &'static str {
+    if call.status == CallStatus::Failed && call.twilio_sid.is_none() {
+        return NOT_PLACED;
+    }
     let machine = call
         .answered_by
         .as_deref()
@@ -60,9 +68,14 @@ pub async fn settle(state: &AppState, call_id: Uuid) -> AppResult<()> {
                 .await?;
             // Settling twice (a retried job) changes nothing; an opt-out stays an opt-out.
             if contact.state == "CALLING" {
-                let retry = campaign.retry_on.iter().any(|r| r == outcome) && contact.attempts < campaign.max_attempts;
+                let retry = if outcome == NOT_PLACED {
+                    contact.attempts < campaign.max_attempts + MAX_UNPLACED
+                } else {
+                    campaign.retry_on.iter().any(|r| r == outcome) && contact.attempts < campaign.max_attempts
+                };
+                let delay = if outcome == NOT_PLACED { 0 } else { campaign.retry_delay_secs };
                 let (next_state, next_at) = match (retry, outcome) {
-                    (true, _) => ("PENDING", Some(Utc::now() + Duration::seconds(i64::from(campaign.retry_delay_secs)))),
+                    (true, _) => ("PENDING", Some(Utc::now() + Duration::seconds(i64::from(delay)))),
                     (false, "ANSWERED") => ("DONE", None),
                     (false, _) => ("FAILED", None),
                 };

@@ -1,8 +1,10 @@
 //! Test harness: databases, the in-process app, GraphQL and websocket clients.
 
 pub mod app;
+pub mod campaign;
 pub mod carrier;
 pub mod db;
+pub mod node;
 pub mod ws;
 
 use std::future::Future;

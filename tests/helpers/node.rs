@@ -1,0 +1,107 @@
+//! More Ringcast processes beside a `TestApp`: the real binary on the same database, Redis
+//! channel and keys, so tests can run several nodes at once and kill one.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use super::TestApp;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ringcast");
+/// The key `TestApp` encrypts Twilio credentials with.
+const ENCRYPTION_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+pub struct Node {
+    child: Child,
+    /// The node's own address (`serve` only).
+    pub base: Option<String>,
+    dir: PathBuf,
+}
+
+impl Node {
+    /// `ringcast worker`: dispatcher and jobs, its calls' webhooks sent to the `TestApp`
+    /// (as a load balancer would send them to any live node).
+    pub async fn worker(app: &TestApp) -> Self {
+        Self::start(
+            app,
+            "worker",
+            Some(&app.state.public_url),
+            "Ringcast worker running",
+        )
+        .await
+    }
+
+    /// `ringcast serve` on its own port: dispatcher, jobs and its own webhooks.
+    pub async fn serve(app: &TestApp) -> Self {
+        Self::start(app, "serve", None, "GraphiQL: ").await
+    }
+
+    async fn start(app: &TestApp, command: &str, public_url: Option<&str>, ready: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("ringcast-node-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = std::fs::File::create(dir.join("stderr.log")).unwrap();
+        let config = &app.state.config;
+        let mut cmd = Command::new(BIN);
+        cmd.arg(command)
+            .env_clear()
+            .current_dir(&dir)
+            .kill_on_drop(true)
+            .env("DATABASE_URL", &app.db.url)
+            .env("DATABASE_POOL_SIZE", "6")
+            .env("REDIS_URL", super::redis_url())
+            .env("EVENTS_CHANNEL", &config.events_channel)
+            .env("JWT_SECRET", &app.jwt_secret)
+            .env("ENCRYPTION_KEY", ENCRYPTION_KEY)
+            .env("PORT", "0")
+            .env("BIND_HOST", "127.0.0.1")
+            .env("JOB_POLL_INTERVAL_MS", "200")
+            .env("JOB_RETRY_BASE_SECS", "0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log));
+        if let Some(url) = public_url {
+            cmd.env("PUBLIC_URL", url);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut seen = Vec::new();
+        let base = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                seen.push(line.clone());
+                if let Some(rest) = line.trim().strip_prefix(ready.trim()) {
+                    return rest.trim().strip_suffix("/graphiql").map(str::to_owned);
+                }
+            }
+            panic!("ringcast {command} exited before it was ready: {seen:?}");
+        })
+        .await
+        .expect("the node did not start within 60 s");
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self { child, base, dir }
+    }
+
+    /// SIGKILL: no shutdown, no cleanup, as in a crash or an OOM kill.
+    pub async fn kill(mut self) {
+        self.child.kill().await.unwrap();
+    }
+
+    /// SIGTERM and a clean exit.
+    pub async fn stop(mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id().unwrap() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("no exit within 30 s of SIGTERM")
+            .unwrap();
+        assert!(
+            status.success(),
+            "exit {status}; log in {}",
+            self.dir.display()
+        );
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
