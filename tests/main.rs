@@ -14,6 +14,7 @@ mod emulator;
 mod events;
 mod jobs;
 mod limits;
+mod nodes;
 mod reconcile;
 mod schema;
 mod twilio;

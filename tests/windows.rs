@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveTime, TimeZone, Timelike, Utc};
-use ringcast::compliance::zones::zones_of;
+use chrono::{TimeZone, Timelike, Utc};
 use ringcast::dispatcher::Dispatcher;
 use ringcast::jobs::Runner;
 use serde_json::{json, Value};
 
+use crate::helpers::calling_hours::open;
 use crate::helpers::carrier::Carrier;
 use crate::helpers::{campaign, eventually, TestApp};
 
@@ -29,20 +29,6 @@ const NUMBERS: [(&str, &str); 13] = [
     ("AU", "+61412345678"),
     ("RU", "+79123456788"),
 ];
-
-/// The rule, written out independently of the gate: 08:00-20:00 in Vietnam, 08:00-21:00
-/// elsewhere, in every zone of the country.
-fn open(country: &str, at: DateTime<Utc>) -> bool {
-    let close = if country == "VN" { 20 } else { 21 };
-    zones_of(country)
-        .expect("a known country")
-        .iter()
-        .all(|zone| {
-            let local = at.with_timezone(zone).time();
-            local >= NaiveTime::from_hms_opt(8, 0, 0).unwrap()
-                && local < NaiveTime::from_hms_opt(close, 0, 0).unwrap()
-        })
-}
 
 #[tokio::test]
 async fn with_a_fixed_clock_no_call_starts_outside_the_callees_window() {

@@ -16,7 +16,7 @@ use crate::error::AppResult;
 use crate::twilio::types::{Call as TwilioCall, CallFilter};
 use crate::twilio_accounts::{service as accounts, TwilioAccount};
 
-/// A request without a SID this old is looked for on Twilio.
+/// A request without a SID this long after its send mark (`updated_at`) is looked for on Twilio.
 pub const LOST_REQUEST_AFTER: Duration = Duration::minutes(2);
 /// Not found on Twilio this long after the request: it was never placed.
 pub const NEVER_PLACED_AFTER: Duration = Duration::minutes(10);
@@ -38,7 +38,7 @@ pub async fn run(state: &AppState) -> AppResult<Report> {
         .filter(
             calls::twilio_sid
                 .is_null()
-                .and(calls::created_at.lt(now - LOST_REQUEST_AFTER))
+                .and(calls::updated_at.lt(now - LOST_REQUEST_AFTER))
                 .or(calls::twilio_sid
                     .is_not_null()
                     .and(calls::updated_at.lt(now - SILENT_AFTER))),
@@ -75,7 +75,7 @@ pub async fn run(state: &AppState) -> AppResult<Report> {
             Some(remote) => {
                 CallStatus::from_twilio(&remote.status).map(|status| (status, Some(remote)))
             }
-            None if call.twilio_sid.is_none() && now - call.created_at > NEVER_PLACED_AFTER => {
+            None if call.twilio_sid.is_none() && now - call.updated_at > NEVER_PLACED_AFTER => {
                 report.never_placed += 1;
                 Some((CallStatus::Failed, None))
             }

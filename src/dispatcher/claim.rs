@@ -68,6 +68,8 @@ async fn claim(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<Cl
         "SELECT cc.id, cc.campaign_id, cc.phone, cc.country, cc.attempts
          FROM campaign_contacts cc JOIN campaigns c ON c.id = cc.campaign_id
          WHERE c.status = 'RUNNING' AND cc.state = 'PENDING'
+           -- A call waits for its pacing slot at most this long, well inside reconciliation's grace.
+           AND c.dispatch_next_at <= now() + interval '30 seconds'
            AND (cc.next_attempt_at IS NULL OR cc.next_attempt_at <= $1)
            AND (SELECT count(*) FROM calls k WHERE k.campaign_id = c.id
                 AND k.status IN ('QUEUED', 'INITIATED', 'RINGING', 'IN_PROGRESS')) < c.max_concurrent

@@ -21,6 +21,18 @@ pub async fn place(state: &AppState, placement: Placement) -> AppResult<()> {
         tokio::time::sleep(wait).await;
     }
     let call = &placement.call;
+    // The send mark: reconciliation times a SID-less call from here, and a call it has already
+    // closed (this process stalled past its grace period) is never sent.
+    let marked = diesel::sql_query(
+        "UPDATE calls SET updated_at = now() WHERE id = $1 AND status = 'QUEUED' AND twilio_sid IS NULL",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(call.id)
+    .execute(&mut *state.conn().await?)
+    .await?;
+    if marked == 0 {
+        tracing::warn!(call.id = %call.id, "call closed before its request was sent; not sending");
+        return Ok(());
+    }
     let base = &state.public_url;
     let amd = placement.campaign.amd_mode != AmdMode::Off;
     let request = CreateCall {

@@ -1,6 +1,7 @@
 //! Test harness: databases, the in-process app, GraphQL and websocket clients.
 
 pub mod app;
+pub mod calling_hours;
 pub mod campaign;
 pub mod carrier;
 pub mod db;

@@ -1,0 +1,217 @@
+//! Several real `ringcast` processes on one database and one Redis: racing dispatchers, a
+//! process killed mid-campaign, and live events crossing from one process to another.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use ringcast::jobs::Runner;
+use serde_json::{json, Value};
+
+use crate::helpers::calling_hours::numbers_open_now;
+use crate::helpers::carrier::Carrier;
+use crate::helpers::node::Node;
+use crate::helpers::ws::{Init, WsClient};
+use crate::helpers::{campaign, eventually, TestApp};
+
+fn dial_counts(carrier: &Carrier) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for entry in carrier.emulator.ledger() {
+        *counts.entry(entry.to).or_default() += 1;
+    }
+    counts
+}
+
+/// Runs whatever the stopped nodes left in the queue, so the test ends with it empty.
+async fn drain(app: &TestApp) {
+    Runner::new(
+        app.state.db.clone(),
+        ringcast::jobs::registry(&app.state),
+        app.state.config.jobs.clone(),
+    )
+    .drain()
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn fifty_campaigns_racing_on_two_workers_dial_a_shared_number_no_more_than_the_cap() {
+    let app = TestApp::builder().listening().build().await;
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(5).await;
+    // Two a day with no gap: the race, not the gap, is what must hold the line.
+    app.gql_as(
+        &admin,
+        "mutation { setPlatformCallingCaps(input: {maxPer24h: 2, minGapMinutes: 0}) { maxPer24h } }",
+        json!({}),
+    )
+    .await
+    .assert_ok();
+    let numbers = numbers_open_now(101);
+    let shared = numbers[0].clone();
+    let mut unique = numbers[1..].iter();
+    for _user in 0..5 {
+        let (token, _, did) = app.user_with_number(&admin, &carrier).await;
+        for _ in 0..10 {
+            let contacts = vec![
+                json!({"phone": shared}),
+                json!({"phone": unique.next().unwrap()}),
+                json!({"phone": unique.next().unwrap()}),
+            ];
+            let id = campaign::create(&app, &token, &did, contacts, json!({})).await;
+            campaign::start(&app, &token, &id).await;
+        }
+    }
+    let (a, b) = tokio::join!(Node::worker(&app), Node::worker(&app));
+    eventually(Duration::from_secs(90), "every contact handled", || async {
+        let settled = app
+            .count(&format!(
+                "campaign_contacts WHERE phone <> '{shared}' AND state IN ('DONE', 'FAILED', 'OPTED_OUT')"
+            ))
+            .await;
+        let shared_handled = app
+            .count(&format!(
+                "campaign_contacts WHERE phone = '{shared}' AND (state = 'DONE' OR skip_reason = 'CAP')"
+            ))
+            .await;
+        (settled == 100 && shared_handled == 50).then_some(())
+    })
+    .await;
+    let counts = dial_counts(&carrier);
+    assert_eq!(
+        counts.get(&shared),
+        Some(&2),
+        "the carrier rang the shared number exactly as often as the cap allows"
+    );
+    assert_eq!(counts.len(), 101);
+    assert!(counts.values().all(|n| *n <= 2));
+    assert_eq!(
+        app.count(&format!("campaign_contacts WHERE phone = '{shared}' AND state = 'PENDING' AND skip_reason = 'CAP' AND next_attempt_at > now() + interval '23 hours'")).await,
+        48,
+        "the other 48 wait for the cap to reopen tomorrow"
+    );
+    tokio::join!(a.stop(), b.stop());
+    drain(&app).await;
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_campaign_dials_no_attempt_twice_and_loses_no_contact() {
+    let app = TestApp::builder().listening().build().await;
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(1).await;
+    let (token, _, did) = app.user_with_number(&admin, &carrier).await;
+    let numbers = numbers_open_now(300);
+    let contacts: Vec<Value> = numbers.iter().map(|n| json!({"phone": n})).collect();
+    let id = campaign::create(
+        &app,
+        &token,
+        &did,
+        contacts,
+        json!({"pacing": {"callsPerSecond": 25, "maxConcurrent": 25}}),
+    )
+    .await;
+    campaign::start(&app, &token, &id).await;
+
+    let first = Node::worker(&app).await;
+    eventually(
+        Duration::from_secs(60),
+        "the first worker to be mid-campaign",
+        || async { (carrier.emulator.ledger().len() >= 60).then_some(()) },
+    )
+    .await;
+    first.kill().await;
+    // What the dead worker recorded but never confirmed: some requests reached the carrier,
+    // some never left. Ten minutes pass for them (reconciliation's grace period).
+    app.execute_sql(
+        "UPDATE calls SET created_at = created_at - interval '11 minutes', updated_at = updated_at - interval '11 minutes'
+         WHERE twilio_sid IS NULL AND status = 'QUEUED'",
+    )
+    .await;
+    let orphans = ringcast::calls::reconcile::run(&app.state)
+        .await
+        .ok()
+        .unwrap();
+    assert!(
+        orphans.never_placed + orphans.adopted > 0,
+        "the kill left recorded attempts behind: {orphans:?}"
+    );
+    let second = Node::worker(&app).await;
+    let done = eventually(Duration::from_secs(90), "the campaign to complete", || async {
+        let c = app
+            .gql_as(&token, "query($id: ID!) { campaign(id: $id) { status contactCounts { total done failed optedOut pending calling } } }", json!({"id": id}))
+            .await;
+        (c.str("campaign.status") == "COMPLETED").then(|| c.data("campaign").clone())
+    })
+    .await;
+    second.stop().await;
+    drain(&app).await;
+
+    let counts = dial_counts(&carrier);
+    assert!(
+        counts.values().all(|n| *n == 1),
+        "a number was dialed twice: {orphans:?}"
+    );
+    assert_eq!(
+        counts.len(),
+        300,
+        "every contact was dialed ({orphans:?}): {done}"
+    );
+    assert_eq!(done["contactCounts"]["done"], 300, "{done}");
+    // Every call the carrier placed is ours, with its SID.
+    assert_eq!(app.count("calls WHERE twilio_sid IS NOT NULL").await, 300);
+}
+
+#[tokio::test]
+async fn a_subscriber_on_one_process_sees_the_calls_another_process_places() {
+    let app = TestApp::builder().listening().build().await;
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(1).await;
+    let (token, _, did) = app.user_with_number(&admin, &carrier).await;
+    let numbers = numbers_open_now(3);
+    let contacts: Vec<Value> = numbers.iter().map(|n| json!({"phone": n})).collect();
+    let id = campaign::create(&app, &token, &did, contacts, json!({})).await;
+
+    // This process only serves the subscription; the other dials and takes the webhooks.
+    let addr = app.serve().await;
+    let Init::Ack(mut socket) =
+        WsClient::connect(addr, json!({"authorization": format!("Bearer {token}")})).await
+    else {
+        panic!("websocket refused");
+    };
+    socket
+        .subscribe(
+            "1",
+            &format!("subscription {{ callUpdated(campaignId: \"{id}\") {{ to status }} }}"),
+        )
+        .await;
+    app.gql_as(&token, "{ me { id } }", json!({}))
+        .await
+        .assert_ok();
+    let other = Node::serve(&app).await;
+    // The start goes to the other process too, as a load balancer might send it.
+    let started: Value = reqwest::Client::new()
+        .post(format!("{}/graphql", other.base.as_deref().unwrap()))
+        .bearer_auth(&token)
+        .json(&json!({"query": "mutation($i: CampaignIdInput!) { startCampaign(input: $i) { campaign { status } } }", "variables": {"i": {"id": id}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        started["data"]["startCampaign"]["campaign"]["status"], "RUNNING",
+        "{started}"
+    );
+    let mut completed = Vec::new();
+    while completed.len() < 3 {
+        let event = socket.next_payload(Duration::from_secs(30)).await;
+        let update = &event["data"]["callUpdated"];
+        if update["status"] == "COMPLETED" {
+            completed.push(update["to"].as_str().unwrap().to_owned());
+        }
+    }
+    completed.sort();
+    assert_eq!(completed, numbers);
+    other.stop().await;
+    drain(&app).await;
+}
