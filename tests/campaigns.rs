@@ -1,9 +1,12 @@
 //! Campaigns and contacts over GraphQL: settings validation, contacts, preflight, lifecycle,
 //! and isolation between users.
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 
 use crate::helpers::carrier::Carrier;
+use crate::helpers::ws::{Init, WsClient};
 use crate::helpers::TestApp;
 
 const CREATE: &str = "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { campaign { id name status purpose message { text voice language repeat } schedule { timeZone dailyStart } } } }";
@@ -289,6 +292,35 @@ async fn users_cannot_see_or_touch_each_others_campaigns() {
             .code(),
         "NOT_FOUND"
     );
+    // Nor can Bob listen in on Alice's campaign.
+    let addr = app.serve().await;
+    let Init::Ack(mut socket) =
+        WsClient::connect(addr, json!({"authorization": format!("Bearer {bob}")})).await
+    else {
+        panic!("websocket refused");
+    };
+    for (n, field) in ["callUpdated", "campaignProgress"].iter().enumerate() {
+        let selection = if *field == "callUpdated" {
+            "id"
+        } else {
+            "campaignId"
+        };
+        socket
+            .subscribe(
+                &n.to_string(),
+                &format!("subscription {{ {field}(campaignId: \"{id}\") {{ {selection} }} }}"),
+            )
+            .await;
+        let refused = socket.next_payload(Duration::from_secs(10)).await;
+        assert_eq!(
+            refused["errors"][0]["extensions"]["code"], "NOT_FOUND",
+            "{field}: {refused}"
+        );
+        assert_eq!(
+            socket.next_message(Duration::from_secs(10)).await["type"],
+            "complete"
+        );
+    }
     let bobs = app
         .gql_as(&bob, "{ campaigns { edges { node { id } } } }", json!({}))
         .await;

@@ -426,3 +426,145 @@ async fn a_campaign_pauses_itself_when_most_calls_fail_or_its_account_is_suspend
     );
     assert_eq!(carrier.emulator.ledger().len(), dialed);
 }
+
+async fn act(app: &TestApp, token: &str, mutation: &str, id: &str) {
+    app.gql_as(
+        token,
+        &format!("mutation($i: CampaignIdInput!) {{ {mutation}(input: $i) {{ campaign {{ status }} }} }}"),
+        json!({"i": {"id": id}}),
+    )
+    .await
+    .assert_ok();
+}
+
+/// Ticks and settles until the carrier has seen at least `calls` calls in all.
+async fn dial_until(app: &TestApp, dispatcher: &Dispatcher, carrier: &Carrier, calls: usize) {
+    let runner = Runner::new(
+        app.state.db.clone(),
+        ringcast::jobs::registry(&app.state),
+        app.state.config.jobs.clone(),
+    );
+    eventually(Duration::from_secs(30), "calls to be placed", || async {
+        dispatcher.tick().await.unwrap();
+        runner.drain().await.unwrap();
+        (carrier.emulator.ledger().len() >= calls).then_some(())
+    })
+    .await;
+}
+
+/// Waits for every call to end and be settled, then checks a few more ticks dial nothing.
+async fn assert_quiet(app: &TestApp, dispatcher: &Dispatcher, carrier: &Carrier) -> usize {
+    let runner = Runner::new(
+        app.state.db.clone(),
+        ringcast::jobs::registry(&app.state),
+        app.state.config.jobs.clone(),
+    );
+    eventually(
+        Duration::from_secs(10),
+        "in-flight calls to end",
+        || async {
+            runner.drain().await.unwrap();
+            (app.count("calls WHERE ended_at IS NULL").await == 0).then_some(())
+        },
+    )
+    .await;
+    let dialed = carrier.emulator.ledger().len();
+    for _ in 0..3 {
+        dispatcher.tick().await.unwrap();
+    }
+    assert_eq!(
+        carrier.emulator.ledger().len(),
+        dialed,
+        "nothing dialed while stopped"
+    );
+    dialed
+}
+
+#[tokio::test]
+async fn pause_stops_new_calls_resume_continues_cancel_stops_and_retries_follow_the_policy() {
+    let app = TestApp::builder().listening().build().await;
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(3).await;
+    let dispatcher = Dispatcher::with_clock(app.state.clone(), Arc::new(vn_morning));
+    let slow = json!({"pacing": {"callsPerSecond": 50, "maxConcurrent": 1}});
+
+    // Pause and resume: every contact is still called exactly once.
+    let answered: Vec<Value> = (0..30)
+        .map(|i| json!({"phone": format!("0912{i:05}1")}))
+        .collect();
+    let (token, id) = ready_campaign(&app, &admin, &carrier, answered, slow.clone()).await;
+    campaign::start(&app, &token, &id).await;
+    dial_until(&app, &dispatcher, &carrier, 5).await;
+    act(&app, &token, "pauseCampaign", &id).await;
+    assert_eq!(pause_reason(&app, &token, &id).await, "MANUAL");
+    let at_pause = assert_quiet(&app, &dispatcher, &carrier).await;
+    assert!(at_pause < 30, "paused before the end");
+    act(&app, &token, "resumeCampaign", &id).await;
+    drive_until(&app, &dispatcher, &token, &id, "COMPLETED").await;
+    let ledger = carrier.emulator.ledger();
+    let mut dialed: Vec<&str> = ledger.iter().map(|e| e.to.as_str()).collect();
+    dialed.sort_unstable();
+    dialed.dedup();
+    assert_eq!((ledger.len(), dialed.len()), (30, 30));
+
+    // Cancel: nothing more is dialed, ever.
+    let more: Vec<Value> = (0..30)
+        .map(|i| json!({"phone": format!("0913{i:05}1")}))
+        .collect();
+    let (token2, cancelled) = ready_campaign(&app, &admin, &carrier, more, slow).await;
+    campaign::start(&app, &token2, &cancelled).await;
+    dial_until(&app, &dispatcher, &carrier, 33).await;
+    act(&app, &token2, "cancelCampaign", &cancelled).await;
+    let at_cancel = assert_quiet(&app, &dispatcher, &carrier).await;
+    assert!(at_cancel < 60);
+    let resumed = app
+        .gql_as(
+            &token2,
+            "mutation($i: CampaignIdInput!) { resumeCampaign(input: $i) { campaign { status } } }",
+            json!({"i": {"id": cancelled}}),
+        )
+        .await;
+    assert_eq!(resumed.code(), "CONFLICT");
+
+    // Retries: BUSY is retried once more after the delay; NO_ANSWER and FAILED are not.
+    let before = carrier.emulator.ledger().len();
+    let (token3, retried) = ready_campaign(
+        &app,
+        &admin,
+        &carrier,
+        vec![
+            json!({"phone": "0914000003"}),
+            json!({"phone": "0914000013"}),
+            json!({"phone": "0914000004"}),
+            json!({"phone": "0914000005"}),
+        ],
+        json!({"retry": {"maxAttempts": 2, "retryOn": ["BUSY"], "delaySecs": 60}}),
+    )
+    .await;
+    campaign::start(&app, &token3, &retried).await;
+    dial_until(&app, &dispatcher, &carrier, before + 4).await;
+    assert_quiet(&app, &dispatcher, &carrier).await;
+    let waiting = app
+        .count("campaign_contacts WHERE state = 'PENDING' AND next_attempt_at > now() + interval '30 seconds'")
+        .await;
+    assert_eq!(waiting, 2, "the busy numbers wait out the delay");
+    // Tomorrow morning the delay is long past (and the caps allow a second call).
+    let tomorrow = Dispatcher::with_clock(
+        app.state.clone(),
+        Arc::new(|| vn_morning() + chrono::Duration::days(1)),
+    );
+    let done = drive_until(&app, &tomorrow, &token3, &retried, "COMPLETED").await;
+    let ledger = carrier.emulator.ledger();
+    let calls_to = |n: &str| ledger[before..].iter().filter(|e| e.to == n).count();
+    assert_eq!(
+        (
+            calls_to("+84914000003"),
+            calls_to("+84914000013"),
+            calls_to("+84914000004"),
+            calls_to("+84914000005")
+        ),
+        (2, 2, 1, 1),
+        "{done}"
+    );
+    assert_eq!(done["contactCounts"]["failed"], 4, "{done}");
+}

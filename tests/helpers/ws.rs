@@ -63,6 +63,26 @@ impl WsClient {
             .unwrap();
     }
 
+    /// The next protocol message other than a ping, whole.
+    pub async fn next_message(&mut self, within: Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.next_raw())
+                .await
+                .expect("timed out waiting for a message");
+            match msg {
+                Some(Ok(Message::Text(text))) => {
+                    let msg: Value = serde_json::from_str(&text).unwrap();
+                    if msg["type"] != "ping" {
+                        return msg;
+                    }
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("socket ended: {other:?}"),
+            }
+        }
+    }
+
     /// The next `next` payload, within `within`.
     pub async fn next_payload(&mut self, within: Duration) -> Value {
         let deadline = tokio::time::Instant::now() + within;
