@@ -14,6 +14,8 @@ use crate::keys::Keys;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DbPool,
+    /// For work the pool cannot do, such as streaming a COPY on a connection of its own.
+    pub database_url: Arc<crate::config::Secret>,
     pub events: EventBus,
     pub config: Arc<Config>,
     pub keys: Arc<Keys>,
@@ -48,6 +50,7 @@ impl AppState {
             cipher,
             http: crate::twilio::TwilioClient::http_client(),
             db: pool,
+            database_url: Arc::new(crate::config::Secret::new(database_url)),
             events,
             config: Arc::new(config),
             keys: Arc::new(keys),

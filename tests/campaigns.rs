@@ -357,6 +357,8 @@ async fn contacts_are_imported_from_a_csv_upload_in_batches() {
     for i in 0..2500 {
         csv.push_str(&format!("09{:08},Khach {i},{i}\n", 10_000_000 + i));
     }
+    // Characters COPY's text format must escape.
+    csv.push_str("0987654321,\"Tab\there\\n\",\"C:\\new\\table\r\nline\"\n");
     csv.push_str("\u{0}\u{1}garbage,\u{7f},x\n");
     let variables = json!({"i": {"campaignId": id, "file": null}});
     let (_, body) = app
@@ -371,8 +373,8 @@ async fn contacts_are_imported_from_a_csv_upload_in_batches() {
     let r: Value = serde_json::from_slice(&body).unwrap();
     assert!(r.get("errors").is_none(), "{r}");
     let report = &r["data"]["importContacts"]["importReport"];
-    assert_eq!(report["totalRows"], 2504);
-    assert_eq!(report["added"], 2501);
+    assert_eq!(report["totalRows"], 2505);
+    assert_eq!(report["added"], 2502);
     assert_eq!(report["duplicates"], 1);
     assert_eq!(report["invalidCount"], 2);
     assert_eq!(report["invalid"][0]["row"], 3);
@@ -383,6 +385,13 @@ async fn contacts_are_imported_from_a_csv_upload_in_batches() {
     assert_eq!(
         first.data("contacts.edges")[0]["node"]["vars"]["time"],
         "9:00"
+    );
+    let escaped = app
+        .count(&format!("campaign_contacts WHERE campaign_id = '{id}' AND phone = '+84987654321' AND name = E'Tab\\there\\\\n' AND vars->>'time' = E'C:\\\\new\\\\table\\r\\nline'"))
+        .await;
+    assert_eq!(
+        escaped, 1,
+        "tabs, backslashes and line breaks survive the COPY"
     );
 
     let (_, body) = app
