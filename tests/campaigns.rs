@@ -6,7 +6,6 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::carrier::Carrier;
-use crate::helpers::ws::{Init, WsClient};
 use crate::helpers::TestApp;
 
 const CREATE: &str = "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { campaign { id name status purpose message { text voice language repeat } schedule { timeZone dailyStart } } } }";
@@ -293,12 +292,7 @@ async fn users_cannot_see_or_touch_each_others_campaigns() {
         "NOT_FOUND"
     );
     // Nor can Bob listen in on Alice's campaign.
-    let addr = app.serve().await;
-    let Init::Ack(mut socket) =
-        WsClient::connect(addr, json!({"authorization": format!("Bearer {bob}")})).await
-    else {
-        panic!("websocket refused");
-    };
+    let mut socket = app.ws_as(&bob).await;
     for (n, field) in ["callUpdated", "campaignProgress"].iter().enumerate() {
         let selection = if *field == "callUpdated" {
             "id"

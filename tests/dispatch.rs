@@ -5,12 +5,10 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use ringcast::dispatcher::Dispatcher;
-use ringcast::jobs::Runner;
 use serde_json::{json, Value};
 
 use crate::helpers::campaign;
 use crate::helpers::carrier::Carrier;
-use crate::helpers::ws::{Init, WsClient};
 use crate::helpers::{eventually, TestApp};
 
 /// 10:00 in Vietnam on an ordinary Tuesday: inside every window these tests use.
@@ -38,11 +36,7 @@ async fn drive_until(
     id: &str,
     want: &str,
 ) -> Value {
-    let runner = Runner::new(
-        app.state.db.clone(),
-        ringcast::jobs::registry(&app.state),
-        app.state.config.jobs.clone(),
-    );
+    let runner = app.runner();
     eventually(Duration::from_secs(120), "the campaign to finish", || async {
         dispatcher.tick().await.unwrap();
         runner.drain().await.unwrap();
@@ -63,22 +57,12 @@ async fn a_campaign_runs_to_completion_and_matches_the_carriers_ledger() {
         .collect();
     let (token, id) = ready_campaign(&app, &admin, &carrier, contacts, json!({})).await;
     // A live dashboard listens before the start.
-    let addr = app.serve().await;
-    let Init::Ack(mut socket) =
-        WsClient::connect(addr, json!({"authorization": format!("Bearer {token}")})).await
-    else {
-        panic!("websocket refused");
-    };
-    socket
-        .subscribe(
-            "1",
+    let mut socket = app
+        .subscribe_as(
+            &token,
             &format!("subscription {{ callUpdated(campaignId: \"{id}\") {{ id status to }} }}"),
         )
         .await;
-    // Subscriptions register asynchronously; a round trip on the server gives it time.
-    app.gql_as(&token, "{ me { id } }", json!({}))
-        .await
-        .assert_ok();
     campaign::start(&app, &token, &id).await;
     let dispatcher = Dispatcher::with_clock(app.state.clone(), Arc::new(vn_morning));
     let campaign = drive_until(&app, &dispatcher, &token, &id, "COMPLETED").await;
@@ -304,12 +288,7 @@ async fn an_opt_out_blocks_every_later_campaign_of_that_user() {
     .await
     .assert_ok();
     campaign::start(&app, &token, &second).await;
-    let addr = app.serve().await;
-    let Init::Ack(mut socket) =
-        WsClient::connect(addr, json!({"authorization": format!("Bearer {token}")})).await
-    else {
-        panic!("websocket refused");
-    };
+    let mut socket = app.ws_as(&token).await;
     socket
         .subscribe("p", &format!("subscription {{ campaignProgress(campaignId: \"{second}\") {{ campaignId contacts {{ total pending }} }} }}"))
         .await;
@@ -377,23 +356,7 @@ async fn a_campaign_pauses_itself_when_most_calls_fail_or_its_account_is_suspend
         "it stopped before the list was burned: {paused}"
     );
     // In-flight calls end; nothing new is dialed while paused.
-    let runner = Runner::new(
-        app.state.db.clone(),
-        ringcast::jobs::registry(&app.state),
-        app.state.config.jobs.clone(),
-    );
-    eventually(
-        Duration::from_secs(10),
-        "in-flight calls to settle",
-        || async {
-            runner.drain().await.unwrap();
-            (app.count("calls WHERE ended_at IS NULL").await == 0).then_some(())
-        },
-    )
-    .await;
-    let dialed = carrier.emulator.ledger().len();
-    dispatcher.tick().await.unwrap();
-    assert_eq!(carrier.emulator.ledger().len(), dialed);
+    let dialed = assert_quiet(&app, &dispatcher, &carrier).await;
 
     // A second campaign, healthy numbers, but its Twilio account is suspended.
     let (token2, second) = ready_campaign(
@@ -439,11 +402,7 @@ async fn act(app: &TestApp, token: &str, mutation: &str, id: &str) {
 
 /// Ticks and settles until the carrier has seen at least `calls` calls in all.
 async fn dial_until(app: &TestApp, dispatcher: &Dispatcher, carrier: &Carrier, calls: usize) {
-    let runner = Runner::new(
-        app.state.db.clone(),
-        ringcast::jobs::registry(&app.state),
-        app.state.config.jobs.clone(),
-    );
+    let runner = app.runner();
     eventually(Duration::from_secs(30), "calls to be placed", || async {
         dispatcher.tick().await.unwrap();
         runner.drain().await.unwrap();
@@ -454,11 +413,7 @@ async fn dial_until(app: &TestApp, dispatcher: &Dispatcher, carrier: &Carrier, c
 
 /// Waits for every call to end and be settled, then checks a few more ticks dial nothing.
 async fn assert_quiet(app: &TestApp, dispatcher: &Dispatcher, carrier: &Carrier) -> usize {
-    let runner = Runner::new(
-        app.state.db.clone(),
-        ringcast::jobs::registry(&app.state),
-        app.state.config.jobs.clone(),
-    );
+    let runner = app.runner();
     eventually(
         Duration::from_secs(10),
         "in-flight calls to end",

@@ -4,13 +4,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use ringcast::jobs::Runner;
 use serde_json::{json, Value};
 
 use crate::helpers::calling_hours::numbers_open_now;
 use crate::helpers::carrier::Carrier;
 use crate::helpers::node::Node;
-use crate::helpers::ws::{Init, WsClient};
 use crate::helpers::{campaign, eventually, TestApp};
 
 fn dial_counts(carrier: &Carrier) -> HashMap<String, usize> {
@@ -19,18 +17,6 @@ fn dial_counts(carrier: &Carrier) -> HashMap<String, usize> {
         *counts.entry(entry.to).or_default() += 1;
     }
     counts
-}
-
-/// Runs whatever the stopped nodes left in the queue, so the test ends with it empty.
-async fn drain(app: &TestApp) {
-    Runner::new(
-        app.state.db.clone(),
-        ringcast::jobs::registry(&app.state),
-        app.state.config.jobs.clone(),
-    )
-    .drain()
-    .await
-    .unwrap();
 }
 
 #[tokio::test]
@@ -90,7 +76,8 @@ async fn fifty_campaigns_racing_on_two_workers_dial_a_shared_number_no_more_than
         "the other 48 wait for the cap to reopen tomorrow"
     );
     tokio::join!(a.stop(), b.stop());
-    drain(&app).await;
+    // Whatever the stopped nodes left in the queue.
+    app.drain_jobs().await;
 }
 
 #[tokio::test]
@@ -143,7 +130,8 @@ async fn a_worker_killed_mid_campaign_dials_no_attempt_twice_and_loses_no_contac
     })
     .await;
     second.stop().await;
-    drain(&app).await;
+    // Whatever the stopped nodes left in the queue.
+    app.drain_jobs().await;
 
     let counts = dial_counts(&carrier);
     assert!(
@@ -171,21 +159,12 @@ async fn a_subscriber_on_one_process_sees_the_calls_another_process_places() {
     let id = campaign::create(&app, &token, &did, contacts, json!({})).await;
 
     // This process only serves the subscription; the other dials and takes the webhooks.
-    let addr = app.serve().await;
-    let Init::Ack(mut socket) =
-        WsClient::connect(addr, json!({"authorization": format!("Bearer {token}")})).await
-    else {
-        panic!("websocket refused");
-    };
-    socket
-        .subscribe(
-            "1",
+    let mut socket = app
+        .subscribe_as(
+            &token,
             &format!("subscription {{ callUpdated(campaignId: \"{id}\") {{ to status }} }}"),
         )
         .await;
-    app.gql_as(&token, "{ me { id } }", json!({}))
-        .await
-        .assert_ok();
     let other = Node::serve(&app).await;
     // The start goes to the other process too, as a load balancer might send it.
     let started: Value = reqwest::Client::new()
@@ -213,5 +192,6 @@ async fn a_subscriber_on_one_process_sees_the_calls_another_process_places() {
     completed.sort();
     assert_eq!(completed, numbers);
     other.stop().await;
-    drain(&app).await;
+    // Whatever the stopped nodes left in the queue.
+    app.drain_jobs().await;
 }

@@ -694,11 +694,7 @@ async fn number_health_is_computed_and_idle_numbers_are_released() {
         .unwrap();
     }
     drop(conn);
-    let runner = ringcast::jobs::Runner::new(
-        app.state.db.clone(),
-        ringcast::jobs::registry(&app.state),
-        app.state.config.jobs.clone(),
-    );
+    let runner = app.runner();
     let ran = runner.drain().await.unwrap();
     assert!(
         ran.iter()

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Timelike, Utc};
 use ringcast::dispatcher::Dispatcher;
-use ringcast::jobs::Runner;
 use serde_json::{json, Value};
 
 use crate::helpers::calling_hours::open;
@@ -39,11 +38,7 @@ async fn with_a_fixed_clock_no_call_starts_outside_the_callees_window() {
     let contacts: Vec<Value> = NUMBERS.iter().map(|(_, n)| json!({"phone": n})).collect();
     let id = campaign::create(&app, &token, &did, contacts, json!({"purpose": "SURVEY"})).await;
     campaign::start(&app, &token, &id).await;
-    let runner = Runner::new(
-        app.state.db.clone(),
-        ringcast::jobs::registry(&app.state),
-        app.state.config.jobs.clone(),
-    );
+    let runner = app.runner();
 
     let midnight = Utc.with_ymd_and_hms(2026, 11, 24, 0, 10, 0).unwrap();
     let mut judged = 0;

@@ -299,6 +299,45 @@ impl TestApp {
         ringcast::jobs::queue::depth(&mut conn).await.unwrap().jobs
     }
 
+    /// A websocket signed in as `token`, on this app served on a real port.
+    pub async fn ws_as(&self, token: &str) -> super::ws::WsClient {
+        let addr = self.serve().await;
+        match super::ws::WsClient::connect(
+            addr,
+            json!({"authorization": format!("Bearer {token}")}),
+        )
+        .await
+        {
+            super::ws::Init::Ack(socket) => *socket,
+            _ => panic!("websocket refused"),
+        }
+    }
+
+    /// One subscription as `token`, registered by the time this returns.
+    pub async fn subscribe_as(&self, token: &str, query: &str) -> super::ws::WsClient {
+        let mut socket = self.ws_as(token).await;
+        socket.subscribe("1", query).await;
+        // Subscriptions register asynchronously; a round trip on the server gives it time.
+        self.gql_as(token, "{ me { id } }", json!({}))
+            .await
+            .assert_ok();
+        socket
+    }
+
+    /// A job runner on this app's pool, for tests that drive the queue themselves.
+    pub fn runner(&self) -> ringcast::jobs::Runner {
+        ringcast::jobs::Runner::new(
+            self.state.db.clone(),
+            ringcast::jobs::registry(&self.state),
+            self.state.config.jobs.clone(),
+        )
+    }
+
+    /// Runs every job that is due.
+    pub async fn drain_jobs(&self) {
+        self.runner().drain().await.unwrap();
+    }
+
     pub async fn execute_sql(&self, sql: &str) {
         let mut conn = self.state.db.get().await.unwrap();
         diesel::sql_query(sql).execute(&mut conn).await.unwrap();
