@@ -15,6 +15,3 @@ CREATE TABLE user_calling_caps (
     min_gap_minutes integer NOT NULL CHECK (min_gap_minutes BETWEEN 0 AND 1440),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
-
--- Auto-pause looks at a campaign's most recent finished calls.
-CREATE INDEX calls_campaign_ended_idx ON calls (campaign_id, ended_at DESC) WHERE ended_at IS NOT NULL;
