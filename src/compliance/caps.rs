@@ -69,6 +69,48 @@ pub async fn of_user(conn: &mut AsyncPgConnection, user_id: Uuid) -> AppResult<O
     Ok(rows.into_iter().next())
 }
 
+#[derive(QueryableByName)]
+struct OwnerCaps {
+    #[diesel(sql_type = Integer)]
+    max_per_24h: i32,
+    #[diesel(sql_type = Integer)]
+    min_gap_minutes: i32,
+    #[diesel(sql_type = Nullable<Integer>)]
+    own_max_per_24h: Option<i32>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    own_min_gap_minutes: Option<i32>,
+}
+
+/// The platform's caps and the owner's own, in one round trip (the dispatcher asks per claim).
+pub async fn for_owner(
+    conn: &mut AsyncPgConnection,
+    owner: Uuid,
+) -> AppResult<(Caps, Option<Caps>)> {
+    let row: OwnerCaps = diesel::sql_query(
+        "SELECT p.max_per_24h, p.min_gap_minutes,
+                u.max_per_24h AS own_max_per_24h, u.min_gap_minutes AS own_min_gap_minutes
+         FROM calling_caps p LEFT JOIN user_calling_caps u ON u.user_id = $1",
+    )
+    .bind::<SqlUuid, _>(owner)
+    .get_result(conn)
+    .await?;
+    let platform = CapsRow {
+        max_per_24h: row.max_per_24h,
+        min_gap_minutes: row.min_gap_minutes,
+    };
+    let own =
+        row.own_max_per_24h
+            .zip(row.own_min_gap_minutes)
+            .map(|(max_per_24h, min_gap_minutes)| {
+                CapsRow {
+                    max_per_24h,
+                    min_gap_minutes,
+                }
+                .to_caps()
+            });
+    Ok((platform.to_caps(), own))
+}
+
 pub async fn set_platform(state: &AppState, viewer: &Viewer, caps: CapsRow) -> AppResult<CapsRow> {
     let caps = caps.validate()?;
     let mut conn = state.conn().await?;

@@ -111,10 +111,7 @@ async fn claim(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<Cl
             );
         }
     };
-    let caps = compliance::caps::platform(conn).await?.to_caps();
-    let user_caps = compliance::caps::of_user(conn, campaign.owner_id)
-        .await?
-        .map(compliance::caps::CapsRow::to_caps);
+    let (caps, user_caps) = compliance::caps::for_owner(conn, campaign.owner_id).await?;
     let schedule = serde_json::from_value::<Schedule>(campaign.schedule.clone())
         .ok()
         .and_then(|s| s.to_compliance().ok());
