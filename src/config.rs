@@ -69,6 +69,9 @@ pub struct Config {
     pub emulator_time_scale: f64,
     /// Numbers with no call for this many days are released; `None` keeps them forever.
     pub did_idle_release_days: Option<u32>,
+    /// The carrier ends a call after this long; each call holds the price of this much talk.
+    pub max_call_secs: u32,
+    pub payments: crate::payments::settings::PaymentSettings,
 }
 
 #[derive(Clone, Debug)]
@@ -98,7 +101,7 @@ impl Default for Config {
     }
 }
 
-type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -154,6 +157,16 @@ impl Config {
             },
             emulator_time_scale: var_parsed(lookup, "EMULATOR_TIME_SCALE")?.unwrap_or(1.0),
             did_idle_release_days: var_parsed(lookup, "DID_IDLE_RELEASE_DAYS")?,
+            max_call_secs: match var_parsed(lookup, "MAX_CALL_DURATION_SECS")?.unwrap_or(600) {
+                secs @ 30..=14_400 => secs,
+                other => {
+                    return Err(ConfigError {
+                        name: "MAX_CALL_DURATION_SECS",
+                        reason: format!("expected 30 to 14400 seconds, got {other}"),
+                    })
+                }
+            },
+            payments: crate::payments::settings::PaymentSettings::from_lookup(lookup)?,
             jobs: JobSettings {
                 workers: var_parsed(lookup, "JOB_WORKERS")?.unwrap_or(4),
                 poll_interval: Duration::from_millis(
@@ -174,7 +187,10 @@ impl Config {
     }
 }
 
-fn var_parsed<T>(lookup: Lookup<'_>, name: &'static str) -> Result<Option<T>, ConfigError>
+pub(crate) fn var_parsed<T>(
+    lookup: Lookup<'_>,
+    name: &'static str,
+) -> Result<Option<T>, ConfigError>
 where
     T: FromStr,
     T::Err: fmt::Display,

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod calls;
 pub mod campaigns;
 pub mod cli;
@@ -21,6 +22,7 @@ pub mod graphql;
 pub mod jobs;
 pub mod keys;
 pub mod observability;
+pub mod payments;
 pub mod phone;
 pub mod server;
 pub mod twilio;

@@ -14,6 +14,7 @@ mod emulator;
 mod events;
 mod jobs;
 mod limits;
+mod money;
 mod nodes;
 mod reconcile;
 mod schema;

@@ -75,6 +75,25 @@ impl CallNode {
     async fn duration_secs(&self) -> Option<i32> {
         self.0.duration_secs
     }
+    /// VND charged for this call (0 until it ends, and for calls that cost nothing).
+    async fn cost(&self, ctx: &Context<'_>) -> Result<i64> {
+        let mut conn = ctx.state().conn().await?;
+        Ok(crate::billing::service::charged(&mut conn, None, Some(self.0.id)).await?)
+    }
+    /// VND held for this call while it is in progress.
+    async fn held(&self, ctx: &Context<'_>) -> Result<i64> {
+        let entries = crate::billing::service::list(
+            ctx.state(),
+            &crate::billing::service::LedgerFilter {
+                call_id: Some(self.0.id),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await?;
+        Ok(entries.iter().map(|e| e.held_change).sum())
+    }
     async fn twilio_sid(&self) -> Option<&str> {
         self.0.twilio_sid.as_deref()
     }

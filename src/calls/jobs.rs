@@ -18,6 +18,10 @@ impl BackgroundJob for ReconcileCalls {
         if report.checked > 0 {
             tracing::info!(?report, "reconciled calls with Twilio");
         }
+        // Once every call's outcome is known, no hold may stay open.
+        crate::billing::service::settle_orphaned_holds(&state)
+            .await
+            .map_err(|e| e.into_anyhow())?;
         Ok(())
     }
 }

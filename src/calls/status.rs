@@ -111,6 +111,10 @@ pub async fn apply(state: &AppState, update: StatusUpdate) -> AppResult<Applied>
             }
             let from = call.status;
             let call = Call::update(conn, call.id, &changes).await?;
+            if update.status.is_final() {
+                // Charged with the final state, in its transaction: never twice, never lost.
+                crate::billing::ledger::settle_call(conn, &call).await?;
+            }
             if update.status.is_final() && call.contact_id.is_some() {
                 // Settled after commit by a job: the contact's next step needs the final state.
                 crate::jobs::enqueue(conn, &crate::dispatcher::SettleCall { call_id: call.id })
@@ -131,6 +135,9 @@ pub async fn apply(state: &AppState, update: StatusUpdate) -> AppResult<Applied>
         event.campaign_id = call.campaign_id;
         event.status = Some(call.status.as_str().to_owned());
         state.events.publish(event).await;
+        if call.status.is_final() {
+            crate::billing::service::publish(state, call.owner_id).await;
+        }
     }
     Ok(applied)
 }

@@ -94,6 +94,8 @@ pub struct CampaignStats {
     pub average_duration_secs: Option<f64>,
     /// At the campaign's pace; null unless it is running.
     pub estimated_seconds_left: Option<i64>,
+    /// VND charged for the campaign's calls so far.
+    pub cost: i64,
 }
 
 impl CampaignStats {
@@ -126,6 +128,7 @@ impl CampaignStats {
             answer_rate: s.answer_rate,
             average_duration_secs: s.average_duration_secs,
             estimated_seconds_left: s.estimated_seconds_left,
+            cost: s.cost,
         }
     }
 }
@@ -394,6 +397,9 @@ pub struct CampaignPreflight {
     pub blockers: Vec<PreflightIssue>,
     pub warnings: Vec<PreflightIssue>,
     pub contacts_to_call: i64,
+    /// VND if every contact left answers for one minute.
+    pub estimated_cost: i64,
+    pub available_balance: i64,
 }
 
 fn parse_time(field: &'static str, raw: Option<&str>) -> Result<Option<NaiveTime>, AppError> {
@@ -562,6 +568,8 @@ impl CampaignsQuery {
         Ok(CampaignPreflight {
             ready: report.blockers.is_empty(),
             contacts_to_call: report.contacts_to_call,
+            estimated_cost: report.estimated_cost,
+            available_balance: report.available_balance,
             blockers: issues(report.blockers),
             warnings: issues(report.warnings),
         })

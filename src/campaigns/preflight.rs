@@ -21,6 +21,9 @@ pub struct Preflight {
     pub blockers: Vec<Issue>,
     pub warnings: Vec<Issue>,
     pub contacts_to_call: i64,
+    /// Every pending contact answered for one minute, at their destinations' rates.
+    pub estimated_cost: i64,
+    pub available_balance: i64,
 }
 
 fn issue(code: &'static str, message: impl Into<String>) -> Issue {
@@ -127,5 +130,64 @@ pub async fn run(state: &AppState, campaign: &Campaign) -> AppResult<Preflight> 
             }
         }
     }
+    balance(state, &mut conn, campaign, &mut report).await?;
     Ok(report)
+}
+
+#[derive(diesel::QueryableByName)]
+struct Estimate {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    total: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    first_hold: i64,
+}
+
+/// The estimated cost against the available balance; a balance that cannot hold even the
+/// first call blocks the start.
+async fn balance(
+    state: &AppState,
+    conn: &mut diesel_async::AsyncPgConnection,
+    campaign: &Campaign,
+    report: &mut Preflight,
+) -> AppResult<()> {
+    use diesel_async::RunQueryDsl;
+    let estimate: Estimate = diesel::sql_query(
+        "WITH priced AS (
+             SELECT cc.id, r.* FROM campaign_contacts cc CROSS JOIN LATERAL (
+                 SELECT per_minute, initial_increment AS i, billing_increment AS b, connection_fee FROM rates
+                 WHERE starts_with(ltrim(cc.phone, '+'), prefix) ORDER BY length(prefix) DESC LIMIT 1) r
+             WHERE cc.campaign_id = $1 AND cc.state = 'PENDING')
+         SELECT coalesce(sum((CASE WHEN i >= 60 THEN i ELSE i + (60 - i + b - 1) / b * b END * per_minute + 59) / 60
+                             + connection_fee), 0)::bigint AS total,
+                coalesce((SELECT (CASE WHEN i >= $2 THEN i ELSE i + ($2 - i + b - 1) / b * b END * per_minute + 59) / 60
+                                 + connection_fee FROM priced ORDER BY id LIMIT 1), 0)::bigint AS first_hold
+         FROM priced",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(campaign.id)
+    .bind::<diesel::sql_types::Integer, _>(state.config.max_call_secs as i32)
+    .get_result(conn)
+    .await?;
+    let available = crate::billing::ledger::read(conn, campaign.owner_id)
+        .await?
+        .available();
+    report.estimated_cost = estimate.total;
+    report.available_balance = available;
+    if report.contacts_to_call > 0 && available < estimate.first_hold {
+        report.blockers.push(issue(
+            "INSUFFICIENT_BALANCE",
+            format!(
+                "each call holds up to {} VND while it lasts; your available balance is {available} VND",
+                estimate.first_hold
+            ),
+        ));
+    } else if available < estimate.total {
+        report.warnings.push(issue(
+            "BALANCE_LOW",
+            format!(
+                "calling every contact for a minute costs about {} VND; your available balance is {available} VND, so the campaign may pause for balance",
+                estimate.total
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -25,6 +25,7 @@ pub struct Stats {
     pub answer_rate: Option<f64>,
     pub average_duration_secs: Option<f64>,
     pub estimated_seconds_left: Option<i64>,
+    pub cost: i64,
 }
 
 #[derive(QueryableByName)]
@@ -79,6 +80,7 @@ pub async fn compute(state: &AppState, campaign: &Campaign) -> AppResult<Stats> 
     .bind::<SqlUuid, _>(campaign.id)
     .load(&mut conn)
     .await?;
+    let cost = crate::billing::service::charged(&mut conn, Some(campaign.id), None).await?;
     let finished = calls.answered + calls.busy + calls.no_answer + calls.failed + calls.machine;
     Ok(Stats {
         answer_rate: (finished > 0).then(|| calls.answered as f64 / finished as f64),
@@ -100,6 +102,7 @@ pub async fn compute(state: &AppState, campaign: &Campaign) -> AppResult<Stats> 
         failed: calls.failed,
         machine: calls.machine,
         in_progress: calls.in_progress,
+        cost,
     })
 }
 

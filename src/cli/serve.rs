@@ -35,6 +35,15 @@ pub async fn run(config: Config, with_http: bool) -> anyhow::Result<()> {
         None => config.port,
     };
     let public_url = config.public_url_for_port(port);
+    let mut config = config;
+    // Kept alive for the life of the process: stands in for every unconfigured gateway.
+    let _payments = crate::emulator::payments::PaymentSimulator::attach(
+        &mut config.payments,
+        &keys,
+        &public_url,
+        shutdown.clone(),
+    )
+    .await?;
     let app = AppState::build(
         config,
         db.url.expose(),

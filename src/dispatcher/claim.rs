@@ -59,11 +59,16 @@ struct At {
 
 pub async fn next(state: &AppState, now: DateTime<Utc>) -> AppResult<Claimed> {
     let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async |conn| claim(conn, now).await)
+    let max_call_secs = state.config.max_call_secs;
+    conn.transaction::<_, AppError, _>(async |conn| claim(conn, now, max_call_secs).await)
         .await
 }
 
-async fn claim(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<Claimed> {
+async fn claim(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    max_call_secs: u32,
+) -> AppResult<Claimed> {
     let due: Option<DueContact> = diesel::sql_query(
         "SELECT cc.id, cc.campaign_id, cc.phone, cc.country, cc.attempts
          FROM campaign_contacts cc JOIN campaigns c ON c.id = cc.campaign_id
@@ -143,6 +148,20 @@ async fn claim(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<Cl
             let (did, account) = caller.ok_or_else(|| {
                 AppError::internal(anyhow::anyhow!("gate passed without a caller ID"))
             })?;
+            // The balance row stays locked to the end of this claim: the check and the hold
+            // are one step for every dispatcher of this owner.
+            let rate = crate::billing::rates::for_number(conn, &contact.phone).await?;
+            let hold = rate.charge(i64::from(max_call_secs), true);
+            let balance = crate::billing::ledger::lock(conn, campaign.owner_id).await?;
+            if balance.available() < hold {
+                let why = crate::campaigns::autopause::reason::INSUFFICIENT_BALANCE;
+                return Ok(
+                    match crate::campaigns::autopause::pause(conn, campaign.id, why).await? {
+                        Some(paused) => Claimed::Paused(Box::new(paused)),
+                        None => Claimed::Handled,
+                    },
+                );
+            }
             let not_before = take_slot(conn, &account, &campaign).await?;
             let call = NewCall {
                 id: Uuid::now_v7(),
@@ -158,6 +177,7 @@ async fn claim(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> AppResult<Cl
             }
             .insert(conn)
             .await?;
+            crate::billing::ledger::hold_call(conn, &call, &rate, hold).await?;
             diesel::sql_query("UPDATE campaign_contacts SET state = 'CALLING', attempts = attempts + 1, skip_reason = NULL WHERE id = $1")
                 .bind::<BigInt, _>(contact.id)
                 .execute(conn)

@@ -57,6 +57,7 @@ impl Dispatcher {
                 }
                 claim::Claimed::Placed(placement) => {
                     handled += 1;
+                    crate::billing::service::publish(&self.state, placement.call.owner_id).await;
                     let state = self.state.clone();
                     tokio::spawn(async move {
                         let id = placement.call.id;

@@ -45,7 +45,8 @@ pub async fn place(state: &AppState, placement: Placement) -> AppResult<()> {
             .map(String::from)
             .to_vec(),
         timeout_secs: Some(30),
-        time_limit_secs: Some(600),
+        // The hold covers a call this long, so the carrier must not let one run longer.
+        time_limit_secs: Some(state.config.max_call_secs),
         machine_detection: amd.then(|| "Enable".to_owned()),
         // Synchronous detection: AnsweredBy arrives with the TwiML request, which then decides.
         async_amd: false,

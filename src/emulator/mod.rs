@@ -5,6 +5,7 @@
 //! Our own Twilio client talks to it exactly as to Twilio; only the base URL differs.
 
 mod control;
+pub mod payments;
 mod progress;
 mod render;
 mod rest;

@@ -11,7 +11,10 @@ pub mod ws;
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::app::AppState;
-use crate::{audit, auth, calls, campaigns, compliance, contacts, dids, twilio_accounts, users};
+use crate::{
+    audit, auth, billing, calls, campaigns, compliance, contacts, dids, payments, twilio_accounts,
+    users,
+};
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -25,6 +28,8 @@ pub struct Query(
     campaigns::graphql::CampaignsQuery,
     contacts::graphql::ContactsQuery,
     calls::graphql::CallsQuery,
+    billing::graphql::BillingQuery,
+    payments::graphql::PaymentsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -38,6 +43,8 @@ pub struct Mutation(
     campaigns::graphql::CampaignsMutation,
     contacts::graphql::ContactsMutation,
     calls::graphql::CallsMutation,
+    billing::graphql::BillingMutation,
+    payments::graphql::PaymentsMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -45,6 +52,7 @@ pub struct Subscription(
     users::graphql::UsersSubscription,
     campaigns::graphql::CampaignsSubscription,
     calls::graphql::CallsSubscription,
+    billing::graphql::BillingSubscription,
 );
 
 pub type RingcastSchema = Schema<Query, Mutation, Subscription>;

@@ -42,6 +42,7 @@ pub fn registry(state: &AppState) -> Registry {
     registry.register::<crate::webhooks::jobs::ProcessPendingWebhooks>(state.clone());
     registry.register::<crate::dispatcher::SettleCall>(state.clone());
     registry.register::<crate::calls::jobs::ReconcileCalls>(state.clone());
+    registry.register::<crate::payments::jobs::PollTopUps>(state.clone());
     registry
 }
 
@@ -70,5 +71,6 @@ pub fn periodic_jobs() -> Vec<PeriodicJob> {
             Duration::from_secs(60),
         ),
         PeriodicJob::new(&crate::calls::jobs::ReconcileCalls, Duration::from_secs(60)),
+        PeriodicJob::new(&crate::payments::jobs::PollTopUps, Duration::from_secs(60)),
     ]
 }

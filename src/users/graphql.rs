@@ -38,6 +38,10 @@ impl UserNode {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// Prepaid balance in VND (yours, or any user's for admins).
+    async fn balance(&self, ctx: &Context<'_>) -> Result<crate::billing::graphql::BalanceView> {
+        crate::billing::graphql::balance_of(ctx, self.0.id).await
+    }
 }
 
 #[derive(InputObject, Default)]

@@ -18,7 +18,7 @@ impl BackgroundJob for ProcessPendingWebhooks {
             super::model::WebhookEvent::pending_ids(&mut conn, before, 500).await?
         };
         for id in ids {
-            if let Err(e) = super::twilio::process(&state, id).await {
+            if let Err(e) = super::process(&state, id).await {
                 tracing::warn!(webhook.id = id, error = ?e, "stored webhook still fails to process");
             }
         }

@@ -1,8 +1,9 @@
-//! The REST surface for callers that are not our users: Twilio (payment gateways later).
+//! The REST surface for callers that are not our users: Twilio and the payment gateways.
 //! Every payload is stored, deduplicated, before we answer 2xx.
 
 pub mod jobs;
 pub mod model;
+pub mod payments;
 pub mod twilio;
 
 use axum::routing::post;
@@ -21,4 +22,20 @@ pub fn router() -> Router<ServerState> {
             "/webhooks/twilio/inbound/status",
             post(twilio::inbound_status),
         )
+        .route("/webhooks/payments/momo", post(payments::momo))
+        .route("/webhooks/payments/zalopay", post(payments::zalopay))
+        .route("/webhooks/payments/bank/sepay", post(payments::sepay))
+        .route("/webhooks/payments/bank/casso", post(payments::casso))
+}
+
+/// Processes a stored event with its provider's handler (the sweep job's entry point).
+pub async fn process(state: &crate::app::AppState, id: i64) -> crate::error::AppResult<()> {
+    let provider = {
+        let mut conn = state.conn().await?;
+        model::WebhookEvent::find(&mut conn, id).await?.provider
+    };
+    match provider.as_str() {
+        "twilio" => twilio::process(state, id).await,
+        _ => payments::process(state, id).await,
+    }
 }

@@ -23,6 +23,8 @@ pub struct TestApp {
     pub admin_email: String,
     pub admin_password: String,
     pub jwt_secret: String,
+    /// The payment gateway simulator (listening apps only).
+    pub payments: Option<ringcast::emulator::payments::PaymentSimulator>,
     shutdown: CancellationToken,
     // Dropped last: the database goes once everything using it is gone.
     pub db: TestDb,
@@ -33,6 +35,10 @@ pub struct TestAppBuilder {
     redis: bool,
     listen: bool,
 }
+
+/// Money a test user starts with, so campaigns are not stopped for balance unless a test
+/// means them to be.
+pub const STARTING_BALANCE: i64 = 100_000_000;
 
 impl TestApp {
     pub async fn new() -> Self {
@@ -124,12 +130,21 @@ impl TestApp {
                 json!({"i": {"email": email, "password": password, "name": "Test User"}}),
             )
             .await;
-        (
-            email,
-            password,
-            r.str("register.accessToken"),
-            r.str("register.user.id"),
+        let id = r.str("register.user.id");
+        self.credit(&id, STARTING_BALANCE).await;
+        (email, password, r.str("register.accessToken"), id)
+    }
+
+    /// Credits (or debits) a user through the admin mutation.
+    pub async fn credit(&self, user_id: &str, amount: i64) {
+        let admin = self.admin_token().await;
+        self.gql_as(
+            &admin,
+            "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { id } }",
+            json!({"i": {"userId": user_id, "amount": amount, "reason": "test balance"}}),
         )
+        .await
+        .assert_ok();
     }
 
     /// Serves the router on a real port (for websockets and clients that need one).
@@ -391,6 +406,17 @@ impl TestAppBuilder {
             Some(l) => format!("http://{}", l.local_addr().unwrap()),
             None => "http://127.0.0.1:9".into(),
         };
+        let payments = match self.listen {
+            true => ringcast::emulator::payments::PaymentSimulator::attach(
+                &mut self.config.payments,
+                &keys,
+                &public_url,
+                shutdown.clone(),
+            )
+            .await
+            .unwrap(),
+            false => None,
+        };
         let state = AppState::build(self.config, &db.url, keys, public_url, shutdown.clone())
             .await
             .unwrap();
@@ -419,6 +445,7 @@ impl TestAppBuilder {
             admin_email,
             admin_password: "admin password 1".into(),
             jwt_secret,
+            payments,
             shutdown,
             db,
         }

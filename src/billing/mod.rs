@@ -1,0 +1,10 @@
+//! Prepaid balances: the append-only VND ledger, call holds and charges, the rate table and
+//! monthly statements.
+
+pub mod graphql;
+pub mod ledger;
+pub mod rates;
+pub mod service;
+pub mod statement;
+
+pub use ledger::Balance;

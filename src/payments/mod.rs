@@ -1,0 +1,13 @@
+//! Top-ups by VietQR bank transfer (confirmed by SePay/Casso webhooks or an admin), MoMo and
+//! ZaloPay. Money only becomes balance through `settle`.
+
+pub mod gateways;
+pub mod graphql;
+pub mod jobs;
+pub mod model;
+pub mod protocol;
+pub mod service;
+pub mod settings;
+pub mod settle;
+
+pub use model::{TopUp, TopUpMethod, TopUpStatus};

@@ -1,0 +1,438 @@
+//! Top-up orders: created here (the row is durable before any gateway is asked), settled in
+//! `settle`, polled and expired by `PollTopUps`.
+
+use chrono::{Duration, Utc};
+use rand::Rng;
+use uuid::Uuid;
+
+use super::gateways::{GatewayError, Momo, ZaloPay};
+use super::model::{set_links, NewTopUp, TopUp, TopUpMethod, TopUpStatus};
+use super::protocol::{momo, vietqr, zalopay};
+use super::settle::{self, Applied, Report};
+use crate::app::AppState;
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::events::Event;
+
+pub const EVENT_TOP_UP_UPDATED: &str = "top_up.updated";
+/// Transfer memos are this prefix and 8 characters; banks return them inside their own text.
+pub const MEMO_PREFIX: &str = "RC";
+
+const BANK_TTL: Duration = Duration::hours(24);
+const MOMO_TTL: Duration = Duration::minutes(30);
+const ZALOPAY_TTL: Duration = Duration::minutes(15);
+/// A user may have this many unpaid orders at once.
+const MAX_PENDING: i64 = 10;
+
+pub async fn publish(state: &AppState, user_id: Uuid, top_up_id: Uuid) {
+    let mut event = Event::new(EVENT_TOP_UP_UPDATED, user_id);
+    event.status = Some(top_up_id.to_string());
+    state.events.publish(event).await;
+}
+
+fn code(len: usize) -> String {
+    // No 0/O or 1/I: people read memos aloud and type them into banking apps.
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+fn limits(state: &AppState, method: TopUpMethod) -> (i64, i64) {
+    match method {
+        TopUpMethod::Momo => (momo::MIN_AMOUNT, momo::MAX_AMOUNT),
+        _ => (
+            state.config.payments.min_amount,
+            state.config.payments.max_amount,
+        ),
+    }
+}
+
+fn unavailable(what: &str, e: GatewayError) -> AppError {
+    tracing::warn!(error = %e, "{what} request failed");
+    AppError::UpstreamUnavailable(format!(
+        "{what} did not answer; the order stays pending and is checked again shortly"
+    ))
+}
+
+pub async fn create(
+    state: &AppState,
+    viewer: &Viewer,
+    method: TopUpMethod,
+    amount: i64,
+) -> AppResult<TopUp> {
+    let (min, max) = limits(state, method);
+    if amount < min || amount > max {
+        return Err(AppError::bad_input(
+            "amount",
+            format!("{method} top-ups are {min} to {max} VND"),
+        ));
+    }
+    let mut conn = state.conn().await?;
+    let pending = TopUp::list(
+        &mut conn,
+        Some(viewer.id),
+        Some(TopUpStatus::Pending),
+        None,
+        MAX_PENDING + 1,
+    )
+    .await?
+    .len() as i64;
+    if pending >= MAX_PENDING {
+        return Err(AppError::conflict(
+            "method",
+            format!(
+                "you already have {MAX_PENDING} unpaid top-ups; pay or wait for them to expire"
+            ),
+        ));
+    }
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    let payments = &state.config.payments;
+    match method {
+        TopUpMethod::BankTransfer => {
+            let memo = format!("{MEMO_PREFIX}{}", code(8));
+            let bank = &payments.bank;
+            let qr = vietqr::payload(&vietqr::Transfer {
+                bank_bin: &bank.bin,
+                account_number: &bank.account_number,
+                amount: Some(amount),
+                purpose: &memo,
+            })
+            .map_err(|e| AppError::internal(anyhow::anyhow!("VietQR payload: {e}")))?;
+            let pay_url = match &payments.simulator_url {
+                Some(sim) if payments.simulated.contains(&"bank") => {
+                    format!("{sim}/bank/pay?memo={memo}&amount={amount}")
+                }
+                _ => format!(
+                    "https://img.vietqr.io/image/{}-{}-compact2.png?amount={amount}&addInfo={memo}&accountName={}",
+                    bank.bin,
+                    bank.account_number,
+                    bank.account_name.replace(' ', "%20")
+                ),
+            };
+            NewTopUp {
+                id,
+                user_id: viewer.id,
+                method,
+                amount,
+                provider_ref: &memo,
+                transfer_memo: Some(&memo),
+                pay_url: Some(&pay_url),
+                qr_payload: Some(&qr),
+                expires_at: now + BANK_TTL,
+            }
+            .insert(&mut conn)
+            .await
+        }
+        TopUpMethod::Momo => {
+            let settings = payments.momo.as_ref().ok_or_else(|| {
+                AppError::UpstreamUnavailable("MoMo is not configured on this server".into())
+            })?;
+            let order_id = format!("{MEMO_PREFIX}{}", id.simple());
+            NewTopUp {
+                id,
+                user_id: viewer.id,
+                method,
+                amount,
+                provider_ref: &order_id,
+                transfer_memo: None,
+                pay_url: None,
+                qr_payload: None,
+                expires_at: now + MOMO_TTL,
+            }
+            .insert(&mut conn)
+            .await?;
+            drop(conn);
+            let client = Momo {
+                settings,
+                http: &state.http,
+            };
+            let base = &state.public_url;
+            let created = client
+                .create(
+                    &order_id,
+                    amount,
+                    &format!("Ringcast top-up {order_id}"),
+                    &format!("{base}/payments/return"),
+                    &format!("{base}/webhooks/payments/momo"),
+                )
+                .await
+                .map_err(|e| unavailable("MoMo", e))?;
+            if created.result_code != momo::SUCCESS {
+                settle::apply(
+                    state,
+                    id,
+                    Report::Failed {
+                        reason: format!("MoMo {}: {}", created.result_code, created.message),
+                    },
+                )
+                .await?;
+                return Err(AppError::UpstreamUnavailable(format!(
+                    "MoMo refused the order ({}: {})",
+                    created.result_code, created.message
+                )));
+            }
+            set_links(
+                &mut *state.conn().await?,
+                id,
+                created.pay_url.as_deref(),
+                created.deeplink.as_deref(),
+                created.qr_code_url.as_deref(),
+            )
+            .await
+        }
+        TopUpMethod::Zalopay => {
+            let settings = payments.zalopay.as_ref().ok_or_else(|| {
+                AppError::UpstreamUnavailable("ZaloPay is not configured on this server".into())
+            })?;
+            let app_trans_id = zalopay::app_trans_id(now, &code(12));
+            NewTopUp {
+                id,
+                user_id: viewer.id,
+                method,
+                amount,
+                provider_ref: &app_trans_id,
+                transfer_memo: None,
+                pay_url: None,
+                qr_payload: None,
+                expires_at: now + ZALOPAY_TTL,
+            }
+            .insert(&mut conn)
+            .await?;
+            drop(conn);
+            let client = ZaloPay {
+                settings,
+                http: &state.http,
+            };
+            let created = client
+                .create(
+                    &app_trans_id,
+                    &viewer.id.simple().to_string(),
+                    amount,
+                    &format!("Ringcast - top-up {app_trans_id}"),
+                    &format!("{}/webhooks/payments/zalopay", state.public_url),
+                    ZALOPAY_TTL.num_seconds(),
+                )
+                .await
+                .map_err(|e| unavailable("ZaloPay", e))?;
+            if created.return_code != 1 {
+                settle::apply(
+                    state,
+                    id,
+                    Report::Failed {
+                        reason: format!(
+                            "ZaloPay {}: {}",
+                            created.sub_return_code, created.sub_return_message
+                        ),
+                    },
+                )
+                .await?;
+                return Err(AppError::UpstreamUnavailable(format!(
+                    "ZaloPay refused the order ({}: {})",
+                    created.sub_return_code, created.sub_return_message
+                )));
+            }
+            set_links(
+                &mut *state.conn().await?,
+                id,
+                created.order_url.as_deref(),
+                None,
+                created.qr_code.as_deref(),
+            )
+            .await
+        }
+    }
+}
+
+/// The viewer's own top-up, or any for an admin.
+pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<TopUp> {
+    let top_up = TopUp::find(&mut *state.conn().await?, id).await?;
+    if top_up.user_id != viewer.id && !viewer.is_admin() {
+        return Err(AppError::NotFound("top-up"));
+    }
+    Ok(top_up)
+}
+
+/// An admin credits a top-up by hand (a transfer seen on the statement, or one under review).
+pub async fn confirm(
+    state: &AppState,
+    admin: &Viewer,
+    id: Uuid,
+    amount: Option<i64>,
+    note: Option<&str>,
+) -> AppResult<TopUp> {
+    let mut conn = state.conn().await?;
+    let top_up = TopUp::find(&mut conn, id).await?;
+    let amount = amount.unwrap_or(top_up.received_amount.unwrap_or(top_up.amount));
+    if amount <= 0 {
+        return Err(AppError::bad_input("amount", "a positive amount in VND"));
+    }
+    if top_up.status == TopUpStatus::Succeeded {
+        return Err(AppError::conflict("id", "this top-up was already credited"));
+    }
+    // A reviewed order is credited with what actually arrived, in the same key space as the
+    // webhooks, so a late webhook for the same transfer cannot credit it again.
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query(
+            "UPDATE top_ups SET amount = $2, status = CASE WHEN status = 'NEEDS_REVIEW' OR status = 'FAILED' THEN 'PENDING' ELSE status END WHERE id = $1",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(id)
+        .bind::<diesel::sql_types::BigInt, _>(amount),
+        &mut conn,
+    )
+    .await?;
+    let txn = top_up
+        .provider_txn_id
+        .clone()
+        .unwrap_or_else(|| format!("admin:{id}"));
+    let applied = settle::apply(
+        state,
+        id,
+        Report::Paid {
+            txn_id: txn,
+            amount,
+        },
+    )
+    .await?;
+    if applied != Applied::Credited {
+        return Err(AppError::conflict(
+            "id",
+            "this top-up cannot be credited now",
+        ));
+    }
+    crate::audit::service::record(
+        &mut conn,
+        Some(admin.id),
+        "payments.confirm_top_up",
+        "top_up",
+        &id.to_string(),
+        serde_json::json!({"amount": amount, "note": note}),
+    )
+    .await?;
+    TopUp::find(&mut conn, id).await
+}
+
+pub async fn reject(state: &AppState, admin: &Viewer, id: Uuid, reason: &str) -> AppResult<TopUp> {
+    let mut conn = state.conn().await?;
+    let top_up = TopUp::find(&mut conn, id).await?;
+    if !matches!(
+        top_up.status,
+        TopUpStatus::Pending | TopUpStatus::NeedsReview
+    ) {
+        return Err(AppError::conflict(
+            "id",
+            format!("a {} top-up cannot be rejected", top_up.status),
+        ));
+    }
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query(
+            "UPDATE top_ups SET status = 'PENDING' WHERE id = $1 AND status = 'NEEDS_REVIEW'",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(id),
+        &mut conn,
+    )
+    .await?;
+    settle::apply(
+        state,
+        id,
+        Report::Failed {
+            reason: format!("rejected by an admin: {}", reason.trim()),
+        },
+    )
+    .await?;
+    crate::audit::service::record(
+        &mut conn,
+        Some(admin.id),
+        "payments.reject_top_up",
+        "top_up",
+        &id.to_string(),
+        serde_json::json!({"reason": reason}),
+    )
+    .await?;
+    TopUp::find(&mut conn, id).await
+}
+
+/// Asks the gateways about open orders (ZaloPay calls back only on success; an IPN may be
+/// lost) and expires orders past their deadline.
+pub async fn poll(state: &AppState) -> AppResult<usize> {
+    let open = TopUp::pending_gateway_orders(
+        &mut *state.conn().await?,
+        Utc::now() - Duration::seconds(20),
+    )
+    .await?;
+    let mut changed = 0;
+    for top_up in open {
+        let report = match ask(state, &top_up).await {
+            Ok(Some(report)) => Some(report),
+            Ok(None) | Err(_) if Utc::now() > top_up.expires_at => Some(Report::Expired),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(top_up.id = %top_up.id, error = %e, "could not ask the gateway about a top-up");
+                None
+            }
+        };
+        if let Some(report) = report {
+            if !matches!(
+                settle::apply(state, top_up.id, report).await?,
+                Applied::Unchanged(_)
+            ) {
+                changed += 1;
+            }
+        }
+    }
+    Ok(changed)
+}
+
+/// The gateway's final word on an order, if it has one.
+async fn ask(state: &AppState, top_up: &TopUp) -> Result<Option<Report>, GatewayError> {
+    let payments = &state.config.payments;
+    match top_up.method {
+        TopUpMethod::BankTransfer => Ok(None),
+        TopUpMethod::Momo => {
+            let Some(settings) = &payments.momo else {
+                return Ok(None);
+            };
+            let r = Momo {
+                settings,
+                http: &state.http,
+            }
+            .query(&top_up.provider_ref)
+            .await?;
+            Ok(if r.result_code == momo::SUCCESS {
+                Some(Report::Paid {
+                    txn_id: format!("momo:{}", r.trans_id),
+                    amount: r.amount,
+                })
+            } else if momo::is_final_failure(r.result_code) {
+                Some(Report::Failed {
+                    reason: format!("MoMo {}: {}", r.result_code, r.message),
+                })
+            } else {
+                None
+            })
+        }
+        TopUpMethod::Zalopay => {
+            let Some(settings) = &payments.zalopay else {
+                return Ok(None);
+            };
+            let r = ZaloPay {
+                settings,
+                http: &state.http,
+            }
+            .query(&top_up.provider_ref)
+            .await?;
+            Ok(match r.return_code {
+                1 => Some(Report::Paid {
+                    txn_id: format!("zalopay:{}", r.zp_trans_id),
+                    amount: r.amount,
+                }),
+                2 => Some(Report::Failed {
+                    reason: format!("ZaloPay {}: {}", r.sub_return_code, r.sub_return_message),
+                }),
+                _ => None,
+            })
+        }
+    }
+}
