@@ -16,6 +16,7 @@ mod jobs;
 mod limits;
 mod money;
 mod nodes;
+mod payments;
 mod reconcile;
 mod schema;
 mod twilio;
