@@ -217,6 +217,12 @@ async fn fifty_campaigns_dispatching_at_once_never_take_the_available_balance_be
     )
     .await;
     assert!(paused > 0, "the balance ran out before the lists did");
+    assert!(
+        app.count("campaign_contacts WHERE skip_reason = 'BALANCE' AND state = 'PENDING'")
+            .await
+            > 0,
+        "contacts stopped by the balance say so and wait"
+    );
     let end = sums(&app, &user_id).await;
     assert!(
         end.lowest_available >= 0,

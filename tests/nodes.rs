@@ -93,7 +93,9 @@ async fn a_worker_killed_mid_campaign_dials_no_attempt_twice_and_loses_no_contac
         &token,
         &did,
         contacts,
-        json!({"pacing": {"callsPerSecond": 25, "maxConcurrent": 25}}),
+        // Paced below the claim rate, so the worker always has recorded attempts waiting for
+        // their slot when it dies, however fast or slow this machine is.
+        json!({"pacing": {"callsPerSecond": 10, "maxConcurrent": 25}}),
     )
     .await;
     campaign::start(&app, &token, &id).await;

@@ -210,3 +210,27 @@ pub async fn settle_orphaned_holds(state: &AppState) -> AppResult<usize> {
     }
     Ok(settled)
 }
+
+#[derive(diesel::QueryableByName)]
+struct HeldRate {
+    #[diesel(sql_type = Nullable<diesel::sql_types::Jsonb>)]
+    rate: Option<serde_json::Value>,
+}
+
+/// The rate a call was priced at when it was dispatched.
+pub async fn rate_of_call(
+    conn: &mut AsyncPgConnection,
+    call_id: Uuid,
+) -> AppResult<Option<super::rates::Rate>> {
+    let rows: Vec<HeldRate> = diesel::sql_query(
+        "SELECT rate FROM ledger_entries WHERE call_id = $1 AND kind = 'CALL_HOLD'",
+    )
+    .bind::<SqlUuid, _>(call_id)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .and_then(|r| r.rate)
+        .and_then(|r| serde_json::from_value(r).ok()))
+}

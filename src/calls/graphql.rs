@@ -80,6 +80,13 @@ impl CallNode {
         let mut conn = ctx.state().conn().await?;
         Ok(crate::billing::service::charged(&mut conn, None, Some(self.0.id)).await?)
     }
+    /// VND per minute this call is billed at (the rate when it was dispatched).
+    async fn price_per_minute(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        let mut conn = ctx.state().conn().await?;
+        Ok(crate::billing::service::rate_of_call(&mut conn, self.0.id)
+            .await?
+            .map(|r| r.per_minute))
+    }
     /// VND held for this call while it is in progress.
     async fn held(&self, ctx: &Context<'_>) -> Result<i64> {
         let entries = crate::billing::service::list(

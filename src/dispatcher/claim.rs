@@ -154,6 +154,8 @@ async fn claim(
             let hold = rate.charge(i64::from(max_call_secs), true);
             let balance = crate::billing::ledger::lock(conn, campaign.owner_id).await?;
             if balance.available() < hold {
+                // The contact waits with its reason; the campaign pauses until a top-up.
+                set_contact(conn, contact.id, "PENDING", None, Some(SkipReason::Balance)).await?;
                 let why = crate::campaigns::autopause::reason::INSUFFICIENT_BALANCE;
                 return Ok(
                     match crate::campaigns::autopause::pause(conn, campaign.id, why).await? {

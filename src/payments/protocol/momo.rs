@@ -368,4 +368,101 @@ mod tests {
             assert!(!is_final_failure(code), "{code} is not a final failure");
         }
     }
+
+    /// Published: a create request signed with MoMo's public sandbox keys (code-index id
+    /// 35886342581), including Vietnamese text in orderInfo.
+    #[test]
+    fn published_create_vector() {
+        let request = CreateRequest {
+            partner_code: "MOMOBKUN20180529".into(),
+            access_key: None,
+            request_id: "f7a8f62f4234-0bba-405f-8178-1a516ea1fe3c".into(),
+            amount: 10000,
+            order_id: "1629181466064:0123456778".into(),
+            order_info: "Thanh toán qua ví MoMo".into(),
+            redirect_url: "https://webhook.site/94e534cb-a54a-4313-8e91-c42f7aa2e145".into(),
+            ipn_url: "https://webhook.site/94e534cb-a54a-4313-8e91-c42f7aa2e145".into(),
+            request_type: "captureWallet".into(),
+            extra_data: String::new(),
+            lang: "vi".into(),
+            signature: String::new(),
+        };
+        assert_eq!(
+            create_signature(
+                "klm05TvNBzhg7h7j",
+                "at67qH6mk8w5Y1nAyMoYKMWACiEi2bsa",
+                &request
+            ),
+            "a0e6c8676f651f4d8980f04d10ee562fe027d9bacb7df0031c32e3ca42096473"
+        );
+    }
+
+    /// Published: result signatures MoMo's sandbox produced (redirects carry the IPN fields),
+    /// code-index ids 6360523086 and 44349057898.
+    #[test]
+    fn published_ipn_vectors() {
+        let sandbox = |partner: &str,
+                       order: &str,
+                       request: &str,
+                       amount: i64,
+                       info: &str,
+                       trans: i64,
+                       message: &str,
+                       pay_type: &str,
+                       time: i64,
+                       signature: &str| Ipn {
+            partner_code: partner.into(),
+            order_id: order.into(),
+            request_id: request.into(),
+            amount,
+            order_info: info.into(),
+            order_type: "momo_wallet".into(),
+            trans_id: trans,
+            result_code: 0,
+            message: message.into(),
+            pay_type: pay_type.into(),
+            response_time: time,
+            extra_data: String::new(),
+            signature: signature.into(),
+        };
+        let first = sandbox(
+            "MOMOBKUN20180529",
+            "df007bbc-dc6d-4bf5-adf0-340f6f0f8bd9",
+            "46f4f696-15a1-473e-ac61-4583d1508250",
+            41000,
+            "Thanh toan don hang NghiaMT Shop",
+            3108065159,
+            "Successful.",
+            "qr",
+            1702605117023,
+            "3f9dc92d7b4e2b95145362ce0484fdd08f63a003ccea7734a39954e2d187c720",
+        );
+        assert!(verify_ipn(
+            "klm05TvNBzhg7h7j",
+            "at67qH6mk8w5Y1nAyMoYKMWACiEi2bsa",
+            &first
+        ));
+        let second = sandbox(
+            "MOMO",
+            "MOMO1713984978976",
+            "MOMO1713984978976",
+            1000,
+            "30k",
+            4029232035,
+            "Thành công.",
+            "credit",
+            1713985045244,
+            "0d6f0e650eb5d320c3a65df17a620f01c09d0eae742d3eb7e84177b2ebda6fe0",
+        );
+        assert!(verify_ipn(
+            "F8BBA842ECF85",
+            "K951B6PE1waDMi640xX08PD3vg6EkVlz",
+            &second
+        ));
+        assert!(!verify_ipn(
+            "klm05TvNBzhg7h7j",
+            "at67qH6mk8w5Y1nAyMoYKMWACiEi2bsa",
+            &second
+        ));
+    }
 }
