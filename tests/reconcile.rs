@@ -37,6 +37,22 @@ async fn lost_answers_silent_calls_and_never_placed_requests_all_converge() {
         .call_row(&user, &account, &from, "+84912345670", 11)
         .await;
 
+    // Each attempt holds money, as the dispatcher's would; reconciliation must settle them.
+    {
+        let mut conn = app.state.db.get().await.unwrap();
+        let rate = ringcast::billing::rates::for_number(&mut conn, "+84912345670")
+            .await
+            .ok()
+            .unwrap();
+        for id in [lost, silent, never] {
+            let call = Call::find(&mut conn, id).await.unwrap();
+            ringcast::billing::ledger::hold_call(&mut conn, &call, &rate, 10_000)
+                .await
+                .ok()
+                .unwrap();
+        }
+    }
+
     let twiml = Some("<Response><Say>hi</Say></Response>".to_owned());
     let placed = client
         .create_call(&CreateCall {
@@ -101,6 +117,20 @@ async fn lost_answers_silent_calls_and_never_placed_requests_all_converge() {
         2,
         "reconciliation never dials"
     );
+
+    // Once every outcome is known no hold is left open, and only the answered call cost money.
+    assert_eq!(
+        app.count("ledger_entries WHERE kind = 'HOLD_RELEASE'")
+            .await,
+        3
+    );
+    assert_eq!(
+        app.count(&format!("balances WHERE user_id = '{user}' AND held = 0"))
+            .await,
+        1
+    );
+    let charged = app.count("ledger_entries WHERE kind = 'CALL_CHARGE'").await;
+    assert_eq!(charged, i64::from(lost_call.duration_secs.unwrap_or(0) > 0));
 
     // Running it again changes nothing.
     let again = ringcast::calls::reconcile::run(&app.state)

@@ -131,48 +131,34 @@ pub async fn create(
                 AppError::UpstreamUnavailable("MoMo is not configured on this server".into())
             })?;
             let order_id = format!("{MEMO_PREFIX}{}", id.simple());
-            NewTopUp {
+            open_order(
+                &mut conn,
                 id,
-                user_id: viewer.id,
+                viewer,
                 method,
                 amount,
-                provider_ref: &order_id,
-                transfer_memo: None,
-                pay_url: None,
-                qr_payload: None,
-                expires_at: now + MOMO_TTL,
-            }
-            .insert(&mut conn)
+                &order_id,
+                now + MOMO_TTL,
+            )
             .await?;
             drop(conn);
-            let client = Momo {
+            let base = &state.public_url;
+            let created = Momo {
                 settings,
                 http: &state.http,
-            };
-            let base = &state.public_url;
-            let created = client
-                .create(
-                    &order_id,
-                    amount,
-                    &format!("Ringcast top-up {order_id}"),
-                    &format!("{base}/payments/return"),
-                    &format!("{base}/webhooks/payments/momo"),
-                )
-                .await
-                .map_err(|e| unavailable("MoMo", e))?;
+            }
+            .create(
+                &order_id,
+                amount,
+                &format!("Ringcast top-up {order_id}"),
+                &format!("{base}/payments/return"),
+                &format!("{base}/webhooks/payments/momo"),
+            )
+            .await
+            .map_err(|e| unavailable("MoMo", e))?;
             if created.result_code != momo::SUCCESS {
-                settle::apply(
-                    state,
-                    id,
-                    Report::Failed {
-                        reason: format!("MoMo {}: {}", created.result_code, created.message),
-                    },
-                )
-                .await?;
-                return Err(AppError::UpstreamUnavailable(format!(
-                    "MoMo refused the order ({}: {})",
-                    created.result_code, created.message
-                )));
+                let why = format!("MoMo {}: {}", created.result_code, created.message);
+                return Err(refused(state, id, why).await);
             }
             set_links(
                 &mut *state.conn().await?,
@@ -188,51 +174,38 @@ pub async fn create(
                 AppError::UpstreamUnavailable("ZaloPay is not configured on this server".into())
             })?;
             let app_trans_id = zalopay::app_trans_id(now, &code(12));
-            NewTopUp {
+            let expires = now + ZALOPAY_TTL;
+            open_order(
+                &mut conn,
                 id,
-                user_id: viewer.id,
+                viewer,
                 method,
                 amount,
-                provider_ref: &app_trans_id,
-                transfer_memo: None,
-                pay_url: None,
-                qr_payload: None,
-                expires_at: now + ZALOPAY_TTL,
-            }
-            .insert(&mut conn)
+                &app_trans_id,
+                expires,
+            )
             .await?;
             drop(conn);
-            let client = ZaloPay {
+            let created = ZaloPay {
                 settings,
                 http: &state.http,
-            };
-            let created = client
-                .create(
-                    &app_trans_id,
-                    &viewer.id.simple().to_string(),
-                    amount,
-                    &format!("Ringcast - top-up {app_trans_id}"),
-                    &format!("{}/webhooks/payments/zalopay", state.public_url),
-                    ZALOPAY_TTL.num_seconds(),
-                )
-                .await
-                .map_err(|e| unavailable("ZaloPay", e))?;
+            }
+            .create(
+                &app_trans_id,
+                &viewer.id.simple().to_string(),
+                amount,
+                &format!("Ringcast - top-up {app_trans_id}"),
+                &format!("{}/webhooks/payments/zalopay", state.public_url),
+                ZALOPAY_TTL.num_seconds(),
+            )
+            .await
+            .map_err(|e| unavailable("ZaloPay", e))?;
             if created.return_code != 1 {
-                settle::apply(
-                    state,
-                    id,
-                    Report::Failed {
-                        reason: format!(
-                            "ZaloPay {}: {}",
-                            created.sub_return_code, created.sub_return_message
-                        ),
-                    },
-                )
-                .await?;
-                return Err(AppError::UpstreamUnavailable(format!(
-                    "ZaloPay refused the order ({}: {})",
+                let why = format!(
+                    "ZaloPay {}: {}",
                     created.sub_return_code, created.sub_return_message
-                )));
+                );
+                return Err(refused(state, id, why).await);
             }
             set_links(
                 &mut *state.conn().await?,
@@ -244,6 +217,48 @@ pub async fn create(
             .await
         }
     }
+}
+
+/// A gateway order is recorded before the gateway is asked, so a crash in between leaves a
+/// row the sweep can ask about rather than a payment we know nothing of.
+async fn open_order(
+    conn: &mut diesel_async::AsyncPgConnection,
+    id: Uuid,
+    viewer: &Viewer,
+    method: TopUpMethod,
+    amount: i64,
+    reference: &str,
+    expires_at: chrono::DateTime<Utc>,
+) -> AppResult<TopUp> {
+    NewTopUp {
+        id,
+        user_id: viewer.id,
+        method,
+        amount,
+        provider_ref: reference,
+        transfer_memo: None,
+        pay_url: None,
+        qr_payload: None,
+        expires_at,
+    }
+    .insert(conn)
+    .await
+}
+
+/// The gateway said no: the order fails with its reason, which the caller also sees.
+async fn refused(state: &AppState, id: Uuid, why: String) -> AppError {
+    if let Err(e) = settle::apply(
+        state,
+        id,
+        Report::Failed {
+            reason: why.clone(),
+        },
+    )
+    .await
+    {
+        return e;
+    }
+    AppError::UpstreamUnavailable(format!("the gateway refused the order ({why})"))
 }
 
 /// The viewer's own top-up, or any for an admin.
