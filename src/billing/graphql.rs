@@ -59,7 +59,7 @@ impl LedgerEntryNode {
         ID(self.0.user_id.to_string())
     }
     async fn kind(&self) -> Option<Kind> {
-        Kind::parse(&self.0.kind)
+        self.0.kind.parse().ok()
     }
     /// Change of the posted balance (negative for charges and debits).
     async fn amount(&self) -> i64 {
@@ -316,7 +316,7 @@ impl BillingQuery {
                 .into_iter()
                 .map(|l| StatementLine {
                     date: l.date,
-                    kind: Kind::parse(&l.kind),
+                    kind: l.kind.parse().ok(),
                     campaign_id: l.campaign_id.map(|c| ID(c.to_string())),
                     description: l.description,
                     amount: l.amount,

@@ -11,42 +11,18 @@ use super::rates::Rate;
 use crate::calls::model::Call;
 use crate::error::{AppError, AppResult};
 
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(name = "LedgerEntryKind")]
-pub enum Kind {
-    Topup,
-    CallHold,
-    HoldRelease,
-    CallCharge,
-    Refund,
-    Adjustment,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Topup => "TOPUP",
-            Self::CallHold => "CALL_HOLD",
-            Self::HoldRelease => "HOLD_RELEASE",
-            Self::CallCharge => "CALL_CHARGE",
-            Self::Refund => "REFUND",
-            Self::Adjustment => "ADJUSTMENT",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [
-            Self::Topup,
-            Self::CallHold,
-            Self::HoldRelease,
-            Self::CallCharge,
-            Self::Refund,
-            Self::Adjustment,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == raw)
+crate::text_enum! {
+    pub enum LedgerEntryKind {
+        Topup => "TOPUP",
+        CallHold => "CALL_HOLD",
+        HoldRelease => "HOLD_RELEASE",
+        CallCharge => "CALL_CHARGE",
+        Refund => "REFUND",
+        Adjustment => "ADJUSTMENT",
     }
 }
+
+pub type Kind = LedgerEntryKind;
 
 #[derive(QueryableByName, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Balance {

@@ -111,15 +111,7 @@ pub async fn build(
 
 impl Statement {
     pub fn csv(&self) -> String {
-        let quote = |v: &str| {
-            // Quoted, and never read as a spreadsheet formula.
-            let v = if v.starts_with(['=', '+', '-', '@']) {
-                format!("'{v}")
-            } else {
-                v.to_owned()
-            };
-            format!("\"{}\"", v.replace('"', "\"\""))
-        };
+        let quote = crate::calls::export::csv_field;
         let mut out = String::from("date,kind,campaign_id,description,amount_vnd,entries\n");
         out.push_str(&format!(
             ",OPENING_BALANCE,,{},{},\n",

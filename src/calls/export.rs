@@ -96,7 +96,7 @@ fn verify(state: &AppState, query: &Download) -> Option<Grant> {
     (grant.exp > Utc::now().timestamp()).then_some(grant)
 }
 
-fn csv_field(value: &str) -> String {
+pub(crate) fn csv_field(value: &str) -> String {
     // Quote everything and neutralise spreadsheet formulas in user-controlled text.
     let safe = if value.starts_with(['=', '+', '-', '@']) && !value.starts_with('+') {
         format!("'{value}")

@@ -12,9 +12,7 @@ use super::settle::{self, Applied, Report};
 use crate::app::AppState;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
-use crate::events::Event;
 
-pub const EVENT_TOP_UP_UPDATED: &str = "top_up.updated";
 /// Transfer memos are this prefix and 8 characters; banks return them inside their own text.
 pub const MEMO_PREFIX: &str = "RC";
 
@@ -23,12 +21,6 @@ const MOMO_TTL: Duration = Duration::minutes(30);
 const ZALOPAY_TTL: Duration = Duration::minutes(15);
 /// A user may have this many unpaid orders at once.
 const MAX_PENDING: i64 = 10;
-
-pub async fn publish(state: &AppState, user_id: Uuid, top_up_id: Uuid) {
-    let mut event = Event::new(EVENT_TOP_UP_UPDATED, user_id);
-    event.status = Some(top_up_id.to_string());
-    state.events.publish(event).await;
-}
 
 fn code(len: usize) -> String {
     // No 0/O or 1/I: people read memos aloud and type them into banking apps.

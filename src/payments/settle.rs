@@ -42,7 +42,6 @@ pub async fn apply(state: &AppState, top_up_id: Uuid, report: Report) -> AppResu
         .await?;
     if !matches!(applied, Applied::Unchanged(_)) {
         crate::billing::service::publish(state, user).await;
-        super::service::publish(state, user, top_up_id).await;
     }
     Ok(applied)
 }
