@@ -71,6 +71,10 @@ pub struct Config {
     pub did_idle_release_days: Option<u32>,
     /// The carrier ends a call after this long; each call holds the price of this much talk.
     pub max_call_secs: u32,
+    /// Processed webhook payloads are deleted after this many days.
+    pub webhook_retention_days: u32,
+    /// A finished campaign's per-contact template data is dropped after this many days.
+    pub campaign_retention_days: u32,
     pub payments: crate::payments::settings::PaymentSettings,
 }
 
@@ -148,7 +152,7 @@ impl Config {
                 }
             },
             graphql: GraphqlLimits {
-                max_depth: var_parsed(lookup, "GRAPHQL_MAX_DEPTH")?.unwrap_or(12),
+                max_depth: var_parsed(lookup, "GRAPHQL_MAX_DEPTH")?.unwrap_or(16),
                 max_complexity: var_parsed(lookup, "GRAPHQL_MAX_COMPLEXITY")?.unwrap_or(1000),
                 max_body_bytes: var_parsed(lookup, "GRAPHQL_MAX_BODY_BYTES")?
                     .unwrap_or(1024 * 1024),
@@ -166,6 +170,8 @@ impl Config {
                     })
                 }
             },
+            webhook_retention_days: var_parsed(lookup, "WEBHOOK_RETENTION_DAYS")?.unwrap_or(30),
+            campaign_retention_days: var_parsed(lookup, "CAMPAIGN_RETENTION_DAYS")?.unwrap_or(90),
             payments: crate::payments::settings::PaymentSettings::from_lookup(lookup)?,
             jobs: JobSettings {
                 workers: var_parsed(lookup, "JOB_WORKERS")?.unwrap_or(4),

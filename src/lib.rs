@@ -19,6 +19,7 @@ pub mod error;
 pub mod events;
 pub mod forwarded;
 pub mod graphql;
+pub mod health;
 pub mod jobs;
 pub mod keys;
 pub mod observability;

@@ -61,7 +61,7 @@ async fn graphiql() -> Html<String> {
 }
 
 async fn readyz(axum::extract::State(server): axum::extract::State<ServerState>) -> Response {
-    let database = match database_ping(&server.app).await {
+    let database = match crate::health::service::database_ping(&server.app).await {
         Ok(()) => "ok".to_owned(),
         Err(e) => e,
     };
@@ -81,16 +81,6 @@ async fn readyz(axum::extract::State(server): axum::extract::State<ServerState>)
         Json(json!({"ready": ready, "database": database, "redis": redis})),
     )
         .into_response()
-}
-
-async fn database_ping(app: &AppState) -> Result<(), String> {
-    use diesel_async::RunQueryDsl;
-    let mut conn = app.db.get().await.map_err(|e| e.to_string())?;
-    diesel::sql_query("SELECT 1")
-        .execute(&mut conn)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(())
 }
 
 async fn metrics(axum::extract::State(server): axum::extract::State<ServerState>) -> Response {

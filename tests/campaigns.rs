@@ -203,7 +203,6 @@ async fn bad_settings_get_field_errors() {
             "pacing.callsPerSecond",
         ),
         (json!({"retry": {"maxAttempts": 50}}), "retry.maxAttempts"),
-        (json!({"callerIds": [someone_elses_did]}), "callerIds"),
         (
             json!({"menu": {"options": [{"digit": "1", "action": "TRANSFER"}]}}),
             "menu.options",
@@ -222,6 +221,16 @@ async fn bad_settings_get_field_errors() {
             r.body
         );
     }
+    // Another user's number is not a typo but a permission: FORBIDDEN, naming the field.
+    let r = app
+        .gql_as(
+            &token,
+            CREATE,
+            json!({"i": campaign(json!({"callerIds": [someone_elses_did]}))}),
+        )
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN", "{}", r.body);
+    assert!(r.message().starts_with("callerIds:"), "{}", r.body);
 }
 
 #[tokio::test]

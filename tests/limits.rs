@@ -190,3 +190,27 @@ async fn get_serves_queries_but_never_mutations() {
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(first_code(&body), "BAD_USER_INPUT");
 }
+
+/// The introspection query GraphiQL sends (graphql-js `getIntrospectionQuery`), whose type
+/// references nest eight `ofType` levels deep: it must pass the depth limit, or GraphiQL has no
+/// documentation or completion.
+const GRAPHIQL_INTROSPECTION: &str = r#"query IntrospectionQuery { __schema {
+  queryType { name } mutationType { name } subscriptionType { name }
+  types { ...FullType }
+  directives { name description locations args { ...InputValue } } } }
+fragment FullType on __Type { kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue } interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef } }
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }"#;
+
+#[tokio::test]
+async fn graphiqls_introspection_fits_the_default_limits() {
+    let app = TestApp::new().await;
+    let r = app.gql(GRAPHIQL_INTROSPECTION, json!({})).await;
+    r.assert_ok();
+    assert!(r.data("__schema.types").as_array().unwrap().len() > 50);
+}

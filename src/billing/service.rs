@@ -197,9 +197,19 @@ pub async fn settle_orphaned_holds(state: &AppState) -> AppResult<usize> {
         let owner = conn
             .transaction::<_, AppError, _>(async |conn| {
                 let call = Call::find_for_update(conn, orphan.call_id).await?;
-                Ok(ledger::settle_call(conn, &call)
-                    .await?
-                    .then_some(call.owner_id))
+                if !ledger::settle_call(conn, &call).await? {
+                    return Ok(None);
+                }
+                crate::audit::service::record(
+                    conn,
+                    None,
+                    "billing.settle_orphaned_hold",
+                    "call",
+                    &call.id.to_string(),
+                    serde_json::json!({"owner_id": call.owner_id, "status": call.status.as_str()}),
+                )
+                .await?;
+                Ok(Some(call.owner_id))
             })
             .await?;
         if let Some(owner) = owner {

@@ -2,9 +2,10 @@
 //! Twilio says goes through `status::apply` like any webhook. A request whose answer was lost is
 //! found by listing calls To/From since it was made, and adopted; it is never dialed again.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 
 use super::model::{Call, EventSource};
@@ -33,16 +34,7 @@ pub struct Report {
 
 pub async fn run(state: &AppState) -> AppResult<Report> {
     let now = Utc::now();
-    let stale: Vec<Call> = calls::table
-        .filter(calls::status.eq_any(["QUEUED", "INITIATED", "RINGING", "IN_PROGRESS"]))
-        .filter(
-            calls::twilio_sid
-                .is_null()
-                .and(calls::updated_at.lt(now - LOST_REQUEST_AFTER))
-                .or(calls::twilio_sid
-                    .is_not_null()
-                    .and(calls::updated_at.lt(now - SILENT_AFTER))),
-        )
+    let stale: Vec<Call> = awaiting(now)
         .order(calls::id)
         .limit(500)
         .select(Call::as_select())
@@ -112,6 +104,26 @@ pub async fn run(state: &AppState) -> AppResult<Report> {
         }
     }
     Ok(report)
+}
+
+/// Calls not final whose request outcome is unknown or whose callbacks have gone quiet.
+fn awaiting(now: DateTime<Utc>) -> calls::BoxedQuery<'static, Pg> {
+    calls::table
+        .filter(calls::status.eq_any(["QUEUED", "INITIATED", "RINGING", "IN_PROGRESS"]))
+        .filter(
+            calls::twilio_sid
+                .is_null()
+                .and(calls::updated_at.lt(now - LOST_REQUEST_AFTER))
+                .or(calls::twilio_sid
+                    .is_not_null()
+                    .and(calls::updated_at.lt(now - SILENT_AFTER))),
+        )
+        .into_boxed()
+}
+
+/// How many calls the next reconciliation run will ask Twilio about.
+pub async fn awaiting_count(conn: &mut AsyncPgConnection) -> AppResult<i64> {
+    Ok(awaiting(Utc::now()).count().get_result(conn).await?)
 }
 
 /// The first listed call whose SID no other call of ours has taken.

@@ -2,6 +2,7 @@
 
 pub mod autopause;
 pub mod graphql;
+pub mod jobs;
 pub mod model;
 pub mod preflight;
 pub mod service;

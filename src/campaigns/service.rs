@@ -152,10 +152,9 @@ async fn build_fields(
             .ok()
             .filter(|d| d.assigned_user_id == Some(owner) && d.status != DidStatus::Released);
         if owned.is_none() {
-            return Err(AppError::bad_input(
-                "callerIds",
-                format!("{id} is not one of your phone numbers"),
-            ));
+            return Err(AppError::Forbidden(format!(
+                "callerIds: {id} is not one of your phone numbers"
+            )));
         }
     }
     let calls_per_second = input

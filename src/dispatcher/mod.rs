@@ -3,6 +3,7 @@
 //! work through SKIP LOCKED claims and the per-account and per-campaign pacing rows.
 
 pub mod claim;
+pub mod lag;
 pub mod place;
 pub mod settle;
 pub mod voice;

@@ -12,8 +12,8 @@ use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, 
 
 use crate::app::AppState;
 use crate::{
-    audit, auth, billing, calls, campaigns, compliance, contacts, dids, payments, twilio_accounts,
-    users,
+    audit, auth, billing, calls, campaigns, compliance, contacts, dids, health, payments,
+    twilio_accounts, users,
 };
 
 #[derive(MergedObject, Default)]
@@ -30,6 +30,7 @@ pub struct Query(
     calls::graphql::CallsQuery,
     billing::graphql::BillingQuery,
     payments::graphql::PaymentsQuery,
+    health::graphql::HealthQuery,
 );
 
 #[derive(MergedObject, Default)]

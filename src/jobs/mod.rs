@@ -43,6 +43,8 @@ pub fn registry(state: &AppState) -> Registry {
     registry.register::<crate::dispatcher::SettleCall>(state.clone());
     registry.register::<crate::calls::jobs::ReconcileCalls>(state.clone());
     registry.register::<crate::payments::jobs::PollTopUps>(state.clone());
+    registry.register::<crate::webhooks::jobs::PurgeOldWebhooks>(state.clone());
+    registry.register::<crate::campaigns::jobs::PurgeFinishedCampaignData>(state.clone());
     registry
 }
 
@@ -72,5 +74,13 @@ pub fn periodic_jobs() -> Vec<PeriodicJob> {
         ),
         PeriodicJob::new(&crate::calls::jobs::ReconcileCalls, Duration::from_secs(60)),
         PeriodicJob::new(&crate::payments::jobs::PollTopUps, Duration::from_secs(60)),
+        PeriodicJob::new(
+            &crate::webhooks::jobs::PurgeOldWebhooks,
+            Duration::from_secs(3600),
+        ),
+        PeriodicJob::new(
+            &crate::campaigns::jobs::PurgeFinishedCampaignData,
+            Duration::from_secs(3600),
+        ),
     ]
 }

@@ -85,4 +85,19 @@ impl WebhookEvent {
             .load(conn)
             .await
     }
+
+    /// Deletes processed payloads received before `before`. Unprocessed ones stay: they are
+    /// still owed processing, or evidence of why it failed.
+    pub async fn purge_processed(
+        conn: &mut AsyncPgConnection,
+        before: DateTime<Utc>,
+    ) -> QueryResult<usize> {
+        diesel::delete(
+            webhook_events::table
+                .filter(webhook_events::processed_at.is_not_null())
+                .filter(webhook_events::received_at.lt(before)),
+        )
+        .execute(conn)
+        .await
+    }
 }

@@ -55,9 +55,14 @@ impl WsClient {
     }
 
     pub async fn subscribe(&mut self, id: &str, query: &str) {
+        self.subscribe_with(id, query, json!({})).await;
+    }
+
+    pub async fn subscribe_with(&mut self, id: &str, query: &str, variables: Value) {
         self.socket
             .send(Message::text(
-                json!({"id": id, "type": "subscribe", "payload": {"query": query}}).to_string(),
+                json!({"id": id, "type": "subscribe", "payload": {"query": query, "variables": variables}})
+                    .to_string(),
             ))
             .await
             .unwrap();
