@@ -53,6 +53,8 @@ pub struct Config {
     /// Base for webhook URLs Twilio calls; derived from the bound port when unset.
     pub public_url: Option<String>,
     pub trust_proxy: bool,
+    /// Browser origins allowed to call the API (`*` for any); empty sends no CORS headers.
+    pub cors_allowed_origins: Vec<String>,
     pub data_dir: PathBuf,
     /// Loaded from `data_dir` (or generated there) when unset; see `secrets`.
     pub jwt_secret: Option<Secret>,
@@ -125,6 +127,14 @@ impl Config {
             port: var_parsed(lookup, "PORT")?.unwrap_or(5000),
             public_url: var("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
             trust_proxy: var_bool(lookup, "TRUST_PROXY")?.unwrap_or(false),
+            cors_allowed_origins: var("CORS_ALLOWED_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
             data_dir: var("DATA_DIR").map_or_else(|| PathBuf::from("./data"), PathBuf::from),
             jwt_secret: var("JWT_SECRET").map(Secret::new),
             encryption_key: var("ENCRYPTION_KEY").map(Secret::new),

@@ -2,7 +2,7 @@
 
 use std::any::Any;
 
-use axum::http::StatusCode;
+use axum::http::{header, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -11,6 +11,7 @@ use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::app::AppState;
 use crate::error::ErrorCode;
@@ -25,6 +26,7 @@ pub struct ServerState {
 }
 
 pub fn router(app: AppState) -> Router {
+    let cors = cors(&app.config.cors_allowed_origins);
     let state = ServerState {
         schema: graphql::schema(app.clone()),
         metrics: observability::metrics_handle(),
@@ -47,7 +49,28 @@ pub fn router(app: AppState) -> Router {
             CompressionLayer::new()
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
         )
+        .layer(cors)
         .with_state(state)
+}
+
+/// Tokens travel in the Authorization header, never in cookies, so allowing an origin lets
+/// its pages call the API without exposing anyone's session to it.
+fn cors(origins: &[String]) -> tower::util::Either<CorsLayer, tower::layer::util::Identity> {
+    if origins.is_empty() {
+        return tower::util::Either::Right(tower::layer::util::Identity::new());
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| o.parse().ok()))
+    };
+    tower::util::Either::Left(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .max_age(std::time::Duration::from_secs(3600)),
+    )
 }
 
 async fn graphiql() -> Html<String> {

@@ -214,3 +214,38 @@ async fn graphiqls_introspection_fits_the_default_limits() {
     r.assert_ok();
     assert!(r.data("__schema.types").as_array().unwrap().len() > 50);
 }
+
+#[tokio::test]
+async fn browsers_from_allowed_origins_may_call_the_api_and_others_get_no_cors_headers() {
+    use tower::ServiceExt;
+    let preflight = |origin: &str| {
+        Request::options("/graphql")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization,content-type")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let allowed = |app: &TestApp, origin: &'static str| {
+        let router = app.router.clone();
+        async move {
+            let response = router.oneshot(preflight(origin)).await.unwrap();
+            response
+                .headers()
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap().to_owned())
+        }
+    };
+    let app = TestApp::builder()
+        .config(|c| c.cors_allowed_origins = vec!["http://dashboard.example".into()])
+        .build()
+        .await;
+    assert_eq!(
+        allowed(&app, "http://dashboard.example").await.as_deref(),
+        Some("http://dashboard.example")
+    );
+    assert_eq!(allowed(&app, "http://elsewhere.example").await, None);
+
+    let closed = TestApp::new().await;
+    assert_eq!(allowed(&closed, "http://dashboard.example").await, None);
+}
