@@ -158,6 +158,15 @@ impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> Self {
         match err {
             diesel::result::Error::NotFound => Self::NotFound("record"),
+            // PostgreSQL text cannot hold NUL; any input that carried one is the caller's.
+            diesel::result::Error::DatabaseError(_, ref info)
+                if info.message().contains("0x00") || info.message().contains("\\u0000") =>
+            {
+                Self::BadInput {
+                    message: "text must not contain NUL (\\u0000) characters".into(),
+                    field: None,
+                }
+            }
             other => Self::Internal(other.into()),
         }
     }

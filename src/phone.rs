@@ -34,7 +34,7 @@ pub enum PhoneError {
     Empty,
     #[error("too long")]
     TooLong,
-    #[error("contains characters a phone number cannot have")]
+    #[error("made of characters a phone number cannot have")]
     BadCharacters,
     #[error("not a valid phone number")]
     Invalid,
