@@ -12,6 +12,7 @@ mod dispatch;
 mod embedded_postgres;
 mod emulator;
 mod events;
+mod faults;
 mod hostile;
 mod isolation;
 mod jobs;

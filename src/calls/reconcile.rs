@@ -55,7 +55,14 @@ pub async fn run(state: &AppState) -> AppResult<Report> {
                     started_after: Some(call.created_at - Duration::minutes(1)),
                     ..CallFilter::default()
                 };
-                let found = client.list_calls(&filter).await?;
+                // One unanswered question must not stop the rest of the run.
+                let found = match client.list_calls(&filter).await {
+                    Ok(found) => found,
+                    Err(e) => {
+                        tracing::warn!(call.id = %call.id, error = %e, "could not list calls on Twilio; will ask again");
+                        continue;
+                    }
+                };
                 let adopted = adoptable(state, found).await?;
                 if adopted.is_some() {
                     report.adopted += 1;

@@ -23,9 +23,9 @@ pub fn open(country: &str, at: DateTime<Utc>) -> bool {
 pub fn numbers_open_now(count: usize) -> Vec<String> {
     const PLANS: [(&str, &str, usize); 5] = [
         ("GB", "+4474001", 5),
-        ("JP", "+81901234", 4),
+        ("JP", "+8190123", 5),
         ("US", "+14152", 6),
-        ("IN", "+91981234", 4),
+        ("IN", "+9198123", 5),
         ("NZ", "+64211", 6),
     ];
     let now = Utc::now();
