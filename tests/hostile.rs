@@ -53,9 +53,7 @@ async fn nul_bytes_are_bad_input_and_sql_looking_strings_are_just_text() {
     assert_ne!(rate.code(), "", "{}", rate.body);
 
     let sql = "'; DROP TABLE campaigns; -- \" OR 1=1 /*";
-    let created = app
-        .gql_as(&token, CREATE, campaign_input(sql, sql))
-        .await;
+    let created = app.gql_as(&token, CREATE, campaign_input(sql, sql)).await;
     created.assert_ok();
     assert_eq!(created.str("createCampaign.campaign.name"), sql);
     let listed = app
@@ -66,7 +64,11 @@ async fn nul_bytes_are_bad_input_and_sql_looking_strings_are_just_text() {
         )
         .await;
     listed.assert_ok();
-    assert_eq!(listed.data("users.edges"), &json!([]), "a LIKE pattern is text");
+    assert_eq!(
+        listed.data("users.edges"),
+        &json!([]),
+        "a LIKE pattern is text"
+    );
     assert_eq!(app.count("campaigns").await, 1, "the table is still there");
 }
 
@@ -144,7 +146,10 @@ async fn binary_garbage_and_impossible_numbers_get_clear_errors() {
         .await;
     added.assert_ok();
     assert_eq!(added.data("addContacts.added"), 1);
-    assert_eq!(added.data("addContacts.invalid").as_array().unwrap().len(), 1);
+    assert_eq!(
+        added.data("addContacts.invalid").as_array().unwrap().len(),
+        1
+    );
     let quote = app
         .gql_as(
             &token,
@@ -193,7 +198,11 @@ async fn twiml_in_a_message_is_spoken_as_text_and_never_obeyed() {
     })
     .await;
     let ledger = carrier.emulator.ledger();
-    assert_eq!(ledger.len(), 1, "nothing but our call was placed: {ledger:?}");
+    assert_eq!(
+        ledger.len(),
+        1,
+        "nothing but our call was placed: {ledger:?}"
+    );
     let call = carrier.emulator.call(&ledger[0].sid).unwrap();
     let said: Vec<&str> = call
         .transcript
@@ -202,12 +211,15 @@ async fn twiml_in_a_message_is_spoken_as_text_and_never_obeyed() {
         .map(|l| l.detail.as_str())
         .collect();
     assert!(
-        said.iter().any(|s| s.contains(hostile) && s.contains("</Say><Reject/>")),
+        said.iter()
+            .any(|s| s.contains(hostile) && s.contains("</Say><Reject/>")),
         "the text was spoken as written: {:?}",
         call.transcript
     );
     assert!(
-        call.transcript.iter().all(|l| l.kind != "dial" && l.kind != "reject"),
+        call.transcript
+            .iter()
+            .all(|l| l.kind != "dial" && l.kind != "reject"),
         "no injected verb ran: {:?}",
         call.transcript
     );

@@ -222,7 +222,10 @@ async fn browsers_from_allowed_origins_may_call_the_api_and_others_get_no_cors_h
         Request::options("/graphql")
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "authorization,content-type")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
             .body(Body::empty())
             .unwrap()
     };
