@@ -27,6 +27,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Cancelled on SIGTERM/SIGINT; long-running tasks stop claiming work.
     pub shutdown: CancellationToken,
+    /// Open websockets, so shutdown can wait for their close frames to go out.
+    pub websockets: tokio_util::task::TaskTracker,
 }
 
 impl AppState {
@@ -56,6 +58,7 @@ impl AppState {
             keys: Arc::new(keys),
             public_url: public_url.into(),
             shutdown,
+            websockets: tokio_util::task::TaskTracker::new(),
         })
     }
 

@@ -197,3 +197,34 @@ async fn a_subscriber_on_one_process_sees_the_calls_another_process_places() {
     // Whatever the stopped nodes left in the queue.
     app.drain_jobs().await;
 }
+
+#[tokio::test]
+async fn sigterm_says_goodbye_to_websockets_and_exits_cleanly() {
+    let app = TestApp::builder().listening().build().await;
+    let admin = app.admin_token().await;
+    let node = Node::serve(&app).await;
+    let addr = node
+        .base
+        .as_deref()
+        .and_then(|b| b.strip_prefix("http://"))
+        .and_then(|a| a.parse().ok())
+        .unwrap();
+    let mut socket = match crate::helpers::ws::WsClient::connect(
+        addr,
+        json!({"authorization": format!("Bearer {admin}")}),
+    )
+    .await
+    {
+        crate::helpers::ws::Init::Ack(socket) => socket,
+        _ => panic!("websocket refused"),
+    };
+    socket
+        .subscribe("1", "subscription { userUpdated { id } }")
+        .await;
+    let (code, ()) = tokio::join!(socket.close_code(Duration::from_secs(30)), node.stop());
+    assert_eq!(
+        code,
+        Some(1001),
+        "a close frame saying the server is going away"
+    );
+}

@@ -96,6 +96,13 @@ pub async fn run(config: Config, with_http: bool) -> anyhow::Result<()> {
         )
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await?;
+        app.websockets.close();
+        if tokio::time::timeout(Duration::from_secs(5), app.websockets.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some websockets did not close in time");
+        }
     } else {
         println!("Ringcast worker running (jobs only)");
         shutdown.cancelled().await;

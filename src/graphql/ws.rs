@@ -5,16 +5,20 @@ use std::net::SocketAddr;
 
 use async_graphql::Data;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
 
 use super::context::RequestMeta;
 use super::http::strip_bearer;
 use crate::auth;
 use crate::forwarded::client_ip;
 use crate::server::ServerState;
+
+/// RFC 6455 "going away": the server is stopping; clients reconnect elsewhere.
+const GOING_AWAY: u16 = 1001;
 
 pub async fn graphql_ws(
     State(server): State<ServerState>,
@@ -29,7 +33,12 @@ pub async fn graphql_ws(
         .on_upgrade(move |socket| async move {
             let app = server.app.clone();
             let shutdown = app.shutdown.clone();
-            let connection = GraphQLWebSocket::new(socket, server.schema.clone(), protocol)
+            let (mut socket_tx, socket_rx) = socket.split();
+            // The protocol writes into a channel, so this task still owns the socket when the
+            // server stops and can say goodbye with a close frame.
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(16);
+            let tx = tokio_util::sync::PollSender::new(tx);
+            let connection = GraphQLWebSocket::new_with_pair(tx, socket_rx, server.schema.clone(), protocol)
                 .on_connection_init(move |payload| async move {
                     let token = payload
                         .get("authorization")
@@ -46,9 +55,34 @@ pub async fn graphql_ws(
                     Ok(data)
                 })
                 .serve();
-            tokio::select! {
-                () = connection => {}
-                () = shutdown.cancelled() => {}
-            }
+            let stopping = shutdown.clone();
+            let protocol_side = async move {
+                tokio::select! {
+                    () = connection => {}
+                    () = stopping.cancelled() => {}
+                }
+            };
+            let socket_side = async move {
+                while let Some(msg) = rx.recv().await {
+                    if socket_tx.send(msg).await.is_err() {
+                        return;
+                    }
+                }
+                // The protocol ended, by itself (its own close frame went out above) or
+                // because the server is stopping.
+                if shutdown.is_cancelled() {
+                    let bye = CloseFrame {
+                        code: GOING_AWAY,
+                        reason: "server shutting down".into(),
+                    };
+                    let _ = socket_tx.send(Message::Close(Some(bye))).await;
+                }
+                let _ = socket_tx.close().await;
+            };
+            let tracker = server.app.websockets.clone();
+            tracker.track_future(async move {
+                tokio::join!(protocol_side, socket_side);
+            })
+            .await;
         })
 }

@@ -68,6 +68,21 @@ impl WsClient {
             .unwrap();
     }
 
+    /// Reads until the server closes the socket: its close code, or `None` if it just dropped.
+    pub async fn close_code(&mut self, within: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .expect("the server did not close the socket in time");
+            match msg {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    }
+
     /// The next protocol message other than a ping, whole.
     pub async fn next_message(&mut self, within: Duration) -> Value {
         let deadline = tokio::time::Instant::now() + within;
