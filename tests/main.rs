@@ -16,6 +16,7 @@ mod faults;
 mod hostile;
 mod isolation;
 mod jobs;
+mod ledger_props;
 mod limits;
 mod money;
 mod nodes;

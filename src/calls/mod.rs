@@ -8,5 +8,7 @@ pub mod model;
 pub mod reconcile;
 pub mod service;
 pub mod status;
+#[cfg(test)]
+mod status_props;
 
 pub use model::{Call, CallDirection, CallStatus};

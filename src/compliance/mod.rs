@@ -7,6 +7,8 @@ pub mod graphql;
 pub mod model;
 pub mod service;
 pub mod window;
+#[cfg(test)]
+mod window_props;
 pub mod zones;
 
 use crate::text_enum;

@@ -30,6 +30,10 @@ pub async fn graphql_ws(
     let ip = client_ip(&headers, peer, server.app.config.trust_proxy);
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        // Subscriptions receive a few small frames; the 128 KiB default read buffer is what
+        // ten thousand dashboards would mostly spend their memory on.
+        .read_buffer_size(4 * 1024)
+        .max_message_size(1 << 20)
         .on_upgrade(move |socket| async move {
             let app = server.app.clone();
             let shutdown = app.shutdown.clone();
