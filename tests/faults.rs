@@ -52,26 +52,30 @@ async fn relaxed_caps(app: &TestApp, admin: &str) {
     .assert_ok();
 }
 
-#[tokio::test]
-async fn a_2000_call_campaign_through_a_chaotic_carrier_ends_exactly_as_the_carrier_says() {
+/// A user with a number and a campaign of `size` contacts in calling hours now, one attempt each
+/// (plus the retries of attempts the carrier never saw), priced at the verdict's rate.
+async fn ready(size: usize, extra: Value) -> (TestApp, Carrier, String, String, String) {
     let app = TestApp::builder().listening().build().await;
     let admin = app.admin_token().await;
     let carrier = Carrier::start(1).await;
     relaxed_caps(&app, &admin).await;
     set_default_rate(&app, &admin).await;
     let (token, user, did) = app.user_with_number(&admin, &carrier).await;
-    let contacts: Vec<Value> = numbers_open_now(2000)
+    let contacts: Vec<Value> = numbers_open_now(size)
         .into_iter()
         .map(|n| json!({"phone": n}))
         .collect();
-    let id = campaign::create(
-        &app,
-        &token,
-        &did,
-        contacts,
-        json!({"retry": {"maxAttempts": 1, "retryOn": []}}),
-    )
-    .await;
+    let mut settings = json!({"retry": {"maxAttempts": 1, "retryOn": []}});
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        settings[k] = v.clone();
+    }
+    let id = campaign::create(&app, &token, &did, contacts, settings).await;
+    (app, carrier, token, user, id)
+}
+
+#[tokio::test]
+async fn a_2000_call_campaign_through_a_chaotic_carrier_ends_exactly_as_the_carrier_says() {
+    let (app, carrier, token, user, id) = ready(2000, json!({})).await;
     carrier.emulator.set_faults(Faults {
         drop_callbacks: 20.0,
         duplicate_callbacks: 10.0,
@@ -107,25 +111,11 @@ async fn a_2000_call_campaign_through_a_chaotic_carrier_ends_exactly_as_the_carr
 
 #[tokio::test]
 async fn a_dispatcher_killed_five_times_mid_campaign_loses_and_doubles_nothing() {
-    let app = TestApp::builder().listening().build().await;
-    let admin = app.admin_token().await;
-    let carrier = Carrier::start(1).await;
-    relaxed_caps(&app, &admin).await;
-    set_default_rate(&app, &admin).await;
-    let (token, user, did) = app.user_with_number(&admin, &carrier).await;
-    let contacts: Vec<Value> = numbers_open_now(400)
-        .into_iter()
-        .map(|n| json!({"phone": n}))
-        .collect();
-    let id = campaign::create(
-        &app,
-        &token,
-        &did,
-        contacts,
-        // Paced below the claim rate, so recorded attempts are always waiting for their slot
-        // when the process dies.
-        json!({"pacing": {"callsPerSecond": 10, "maxConcurrent": 25},
-               "retry": {"maxAttempts": 1, "retryOn": []}}),
+    // Paced below the claim rate, so recorded attempts are always waiting for their slot when
+    // the process dies.
+    let (app, carrier, token, user, id) = ready(
+        400,
+        json!({"pacing": {"callsPerSecond": 10, "maxConcurrent": 25}}),
     )
     .await;
     campaign::start(&app, &token, &id).await;

@@ -82,7 +82,7 @@ async fn accounts_are_added_tested_and_synced_and_the_token_never_leaves() {
     assert_eq!((dup.code(), dup.field()), ("CONFLICT", "accountSid"));
 
     // The token must not appear in any table, log row or audit detail of the database.
-    let output = std::process::Command::new(pg_dump())
+    let output = std::process::Command::new(crate::helpers::db::pg_dump())
         .args(["--data-only", "--no-owner", &app.db.url])
         .output()
         .unwrap();
@@ -116,13 +116,6 @@ async fn accounts_are_added_tested_and_synced_and_the_token_never_leaves() {
         tested.str("testTwilioAccount.twilioAccount.status"),
         "SUSPENDED"
     );
-}
-
-fn pg_dump() -> std::path::PathBuf {
-    ringcast::db::embedded::find_server_binaries()
-        .map(|dir| dir.join("pg_dump"))
-        .filter(|p| p.exists())
-        .unwrap_or_else(|| "pg_dump".into())
 }
 
 #[tokio::test]

@@ -253,6 +253,26 @@ impl PrivateCluster {
         Ok(())
     }
 
+    /// A fast restart on the same port (what an operator's `pg_ctl restart` does).
+    pub fn restart(&self) -> anyhow::Result<()> {
+        // Without `-l` the new postmaster would inherit our output pipe and `run` would wait
+        // for it to close, forever.
+        let log = self.data_dir.join("server.log");
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.path_arg(),
+                "-l",
+                &log.to_string_lossy(),
+                "-m",
+                "fast",
+                "-w",
+                "restart",
+            ],
+        )
+    }
+
     pub fn stop(&mut self) {
         if self.stopped {
             return;

@@ -170,3 +170,11 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// PostgreSQL's own `pg_dump`, matching the server's version when it is installed.
+pub fn pg_dump() -> std::path::PathBuf {
+    ringcast::db::embedded::find_server_binaries()
+        .map(|dir| dir.join("pg_dump"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| "pg_dump".into())
+}

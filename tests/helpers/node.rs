@@ -30,16 +30,28 @@ impl Node {
             "worker",
             Some(&app.state.public_url),
             "Ringcast worker running",
+            &[],
         )
         .await
     }
 
     /// `ringcast serve` on its own port: dispatcher, jobs and its own webhooks.
     pub async fn serve(app: &TestApp) -> Self {
-        Self::start(app, "serve", None, "GraphiQL: ").await
+        Self::serve_with(app, &[]).await
     }
 
-    async fn start(app: &TestApp, command: &str, public_url: Option<&str>, ready: &str) -> Self {
+    /// `serve` with more environment, e.g. `RUST_LOG`.
+    pub async fn serve_with(app: &TestApp, env: &[(&str, &str)]) -> Self {
+        Self::start(app, "serve", None, "GraphiQL: ", env).await
+    }
+
+    async fn start(
+        app: &TestApp,
+        command: &str,
+        public_url: Option<&str>,
+        ready: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         let dir =
             std::env::temp_dir().join(format!("ringcast-node-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -62,6 +74,7 @@ impl Node {
             .env("JOB_RETRY_BASE_SECS", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log));
+        cmd.envs(env.iter().copied());
         if let Some(url) = public_url {
             cmd.env("PUBLIC_URL", url);
         }
@@ -82,6 +95,11 @@ impl Node {
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Self { child, base, dir }
+    }
+
+    /// Everything the node wrote to stderr (its log) so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stderr.log")).unwrap()
     }
 
     /// SIGKILL: no shutdown, no cleanup, as in a crash or an OOM kill.

@@ -1,0 +1,201 @@
+//! Redis stopped and started under a running campaign. Pacing and claims live in PostgreSQL,
+//! so the dispatcher must go on at the campaign's pace; subscriptions must resume on the same
+//! websocket once Redis is back. The Redis server is private to this test.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use ringcast::config::Secret;
+use ringcast::dispatcher::Dispatcher;
+use serde_json::{json, Value};
+use tokio::process::{Child, Command};
+use tokio_util::sync::CancellationToken;
+
+use crate::helpers::campaign;
+use crate::helpers::carrier::Carrier;
+use crate::helpers::{eventually, TestApp};
+
+struct PrivateRedis {
+    port: u16,
+    server: Option<Child>,
+}
+
+impl PrivateRedis {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = Self { port, server: None };
+        redis.up().await;
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    async fn up(&mut self) {
+        let server = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("redis-server (apt-get install redis-server)");
+        self.server = Some(server);
+        let client = redis::Client::open(self.url()).unwrap();
+        eventually(Duration::from_secs(20), "redis-server to answer", || {
+            let client = client.clone();
+            async move {
+                let mut conn = client.get_multiplexed_async_connection().await.ok()?;
+                redis::cmd("PING")
+                    .query_async::<String>(&mut conn)
+                    .await
+                    .ok()
+            }
+        })
+        .await;
+    }
+
+    async fn down(&mut self) {
+        let mut server = self.server.take().expect("redis-server is running");
+        server.kill().await.unwrap();
+        server.wait().await.unwrap();
+    }
+}
+
+/// 10:00 in Vietnam: inside the calling window.
+fn vn_morning() -> DateTime<Utc> {
+    let today = Utc::now().date_naive();
+    Utc.from_utc_datetime(&today.and_hms_opt(3, 0, 0).unwrap())
+}
+
+const CALLS_PER_SECOND: f64 = 4.0;
+const CONTACTS: usize = 80;
+
+#[tokio::test]
+async fn redis_stopped_and_started_the_campaign_goes_on_at_its_pace_and_subscriptions_resume() {
+    let mut redis = PrivateRedis::start().await;
+    let url = redis.url();
+    let app = TestApp::builder()
+        .listening()
+        .without_redis()
+        .config(|c| c.redis_url = Some(Secret::new(url)))
+        .build()
+        .await;
+    assert_eq!(app.state.events.backend(), "redis");
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(1).await;
+    let (token, _, did) = app.user_with_number(&admin, &carrier).await;
+    // Last digit 1: every callee answers, so every call goes through several statuses.
+    let contacts: Vec<Value> = (0..CONTACTS)
+        .map(|i| json!({"phone": format!("0913{i:05}1"), "name": "Lan", "vars": {"time": "9:00"}}))
+        .collect();
+    let id = campaign::create(
+        &app,
+        &token,
+        &did,
+        contacts,
+        json!({"pacing": {"callsPerSecond": CALLS_PER_SECOND, "maxConcurrent": 20}}),
+    )
+    .await;
+    let mut socket = app
+        .subscribe_as(
+            &token,
+            &format!(
+                "subscription {{ callUpdated(campaignId: \"{id}\") {{ to status createdAt }} }}"
+            ),
+        )
+        .await;
+    campaign::start(&app, &token, &id).await;
+    let workers = CancellationToken::new();
+    let _stop_workers = workers.clone().drop_guard();
+    tokio::spawn(
+        Dispatcher::with_clock(app.state.clone(), Arc::new(vn_morning)).run(workers.clone()),
+    );
+    tokio::spawn(app.runner().run(app.db.url.clone(), workers.clone()));
+
+    socket.next_payload(Duration::from_secs(30)).await;
+    redis.down().await;
+    let placed_at_outage = carrier.emulator.ledger().len();
+    eventually(
+        Duration::from_secs(60),
+        "calls placed while Redis is down",
+        || async { (carrier.emulator.ledger().len() >= placed_at_outage + 12).then_some(()) },
+    )
+    .await;
+    let health = app
+        .gql_as(&admin, "{ systemHealth { redis { ok } } }", json!({}))
+        .await;
+    assert_eq!(
+        health.data("systemHealth.redis.ok"),
+        false,
+        "{}",
+        health.body
+    );
+
+    redis.up().await;
+    let back = Utc::now();
+    // Anything still buffered from before the outage is older; a call created after Redis
+    // came back can only have reached us through the re-established subscription.
+    let resumed = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let event = socket.next_payload(Duration::from_secs(60)).await;
+            let created: DateTime<Utc> = event["data"]["callUpdated"]["createdAt"]
+                .as_str()
+                .and_then(|t| t.parse().ok())
+                .expect("createdAt");
+            if created > back {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("an event for a call placed after Redis came back");
+    assert!(
+        resumed["data"]["callUpdated"]["to"].is_string(),
+        "{resumed}"
+    );
+
+    eventually(
+        Duration::from_secs(120),
+        "the campaign to finish",
+        || async {
+            let c = app
+                .gql_as(
+                    &token,
+                    "query($id: ID!) { campaign(id: $id) { status } }",
+                    json!({"id": id}),
+                )
+                .await;
+            (c.str("campaign.status") == "COMPLETED").then_some(())
+        },
+    )
+    .await;
+    let mut ledger = carrier.emulator.ledger();
+    assert_eq!(ledger.len(), CONTACTS, "every contact dialed once");
+    let mut dialed: Vec<&str> = ledger.iter().map(|e| e.to.as_str()).collect();
+    dialed.sort();
+    dialed.dedup();
+    assert_eq!(dialed.len(), CONTACTS, "no number dialed twice");
+    // Never faster than allowed, outage or not: the slots are spaced 1/rate apart.
+    ledger.sort_by_key(|e| e.created_at);
+    let span = ledger[CONTACTS - 1].created_at - ledger[0].created_at;
+    let slowest_allowed = (CONTACTS - 1) as f64 / CALLS_PER_SECOND;
+    assert!(
+        span.num_milliseconds() as f64 >= slowest_allowed * 1000.0 * 0.95,
+        "{CONTACTS} calls in {span} at {CALLS_PER_SECOND}/s"
+    );
+    for window in ledger.windows(2 * CALLS_PER_SECOND as usize + 1) {
+        let took = window[window.len() - 1].created_at - window[0].created_at;
+        assert!(
+            took >= chrono::Duration::milliseconds(1500),
+            "{} calls within {took}",
+            window.len()
+        );
+    }
+}
