@@ -29,6 +29,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Open websockets, so shutdown can wait for their close frames to go out.
     pub websockets: tokio_util::task::TaskTracker,
+    /// Calls as last read for an event, shared by the subscribers it wakes.
+    pub call_snapshots: crate::calls::snapshots::Snapshots,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             public_url: public_url.into(),
             shutdown,
             websockets: tokio_util::task::TaskTracker::new(),
+            call_snapshots: Default::default(),
         })
     }
 

@@ -182,18 +182,20 @@ async fn redis_stopped_and_started_the_campaign_goes_on_at_its_pace_and_subscrip
     dialed.sort();
     dialed.dedup();
     assert_eq!(dialed.len(), CONTACTS, "no number dialed twice");
-    // Never faster than allowed, outage or not: the slots are spaced 1/rate apart.
+    // Never faster than allowed, outage or not: the slots are spaced 1/rate apart. A request
+    // can leave late on a loaded machine (never early), so the bounds leave a second for that;
+    // without pacing all 80 calls would leave within about a second.
     ledger.sort_by_key(|e| e.created_at);
     let span = ledger[CONTACTS - 1].created_at - ledger[0].created_at;
-    let slowest_allowed = (CONTACTS - 1) as f64 / CALLS_PER_SECOND;
+    let shortest_span_secs = (CONTACTS - 1) as f64 / CALLS_PER_SECOND;
     assert!(
-        span.num_milliseconds() as f64 >= slowest_allowed * 1000.0 * 0.95,
+        span.num_milliseconds() as f64 >= (shortest_span_secs - 1.0) * 1000.0,
         "{CONTACTS} calls in {span} at {CALLS_PER_SECOND}/s"
     );
     for window in ledger.windows(2 * CALLS_PER_SECOND as usize + 1) {
         let took = window[window.len() - 1].created_at - window[0].created_at;
         assert!(
-            took >= chrono::Duration::milliseconds(1500),
+            took >= chrono::Duration::milliseconds(1000),
             "{} calls within {took}",
             window.len()
         );

@@ -248,15 +248,19 @@ impl CallsSubscription {
                     Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => break,
                 };
-                if event.kind != EVENT_CALL_UPDATED || !(viewer.is_admin() || event.owner_id == viewer.id) {
+                if event.kind != EVENT_CALL_UPDATED
+                    || !(viewer.is_admin() || event.owner_id == viewer.id)
+                    || only.is_some_and(|c| event.campaign_id != Some(c))
+                {
                     continue;
                 }
                 let Some(call_id) = event.call_id else { continue };
-                let Ok(call) = service::get(&state, &viewer, call_id).await else { continue };
-                if only.is_some_and(|c| call.campaign_id != Some(c)) {
+                let Some(call) = state.call_snapshots.get(&state, call_id, event.at).await else { continue };
+                // The event's owner was checked above; the row is checked again, as `call(id)` would.
+                if !(viewer.is_admin() || call.owner_id == viewer.id) {
                     continue;
                 }
-                yield CallNode(call);
+                yield CallNode(Call::clone(&call));
             }
         })
     }

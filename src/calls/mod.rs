@@ -7,6 +7,7 @@ pub mod jobs;
 pub mod model;
 pub mod reconcile;
 pub mod service;
+pub mod snapshots;
 pub mod status;
 #[cfg(test)]
 mod status_props;
