@@ -6,46 +6,14 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use ringcast::db::embedded::{find_server_binaries, PrivateCluster};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 use crate::helpers::calling_hours::numbers_open_now;
-use crate::helpers::eventually;
+use crate::helpers::remote::Remote;
 
 const PASSWORD: &str = "restart test password";
-
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Api {
-    /// The response body; a transport error (the server busy reconnecting) is `null`.
-    async fn gql(&self, query: &str, variables: Value) -> Value {
-        let sent = self
-            .http
-            .post(format!("{}/graphql", self.base))
-            .bearer_auth(&self.token)
-            .json(&json!({"query": query, "variables": variables}))
-            .send()
-            .await;
-        match sent {
-            Ok(r) => r.json().await.unwrap_or(Value::Null),
-            Err(_) => Value::Null,
-        }
-    }
-
-    async fn ok(&self, query: &str, variables: Value) -> Value {
-        let body = self.gql(query, variables).await;
-        assert!(
-            body["errors"].is_null() && !body.is_null(),
-            "{query}: {body}"
-        );
-        body["data"].clone()
-    }
-}
 
 #[tokio::test]
 async fn a_postgresql_restart_mid_campaign_is_survived_and_the_campaign_finishes() {
@@ -97,34 +65,11 @@ async fn a_postgresql_restart_mid_campaign_is_survived_and_the_campaign_finishes
     .expect("the server started");
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 
-    let http = reqwest::Client::new();
-    let login: Value = http
-        .post(format!("{base}/graphql"))
-        .json(&json!({"query": "mutation($i: LoginInput!) { login(input: $i) { accessToken user { id } } }",
-                      "variables": {"i": {"email": "admin@restart.test", "password": PASSWORD}}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let api = Api {
-        http,
-        base,
-        token: login["data"]["login"]["accessToken"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-    };
-    let me = login["data"]["login"]["user"]["id"]
+    let mut api = Remote::new(&base);
+    let me = api.login("admin@restart.test", PASSWORD).await["user"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    api.ok(
-        "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { id } }",
-        json!({"i": {"userId": me, "amount": 10_000_000, "reason": "test"}}),
-    )
-    .await;
     let dids = api
         .ok("{ dids(first: 1) { edges { node { id } } } }", json!({}))
         .await;
@@ -132,58 +77,31 @@ async fn a_postgresql_restart_mid_campaign_is_survived_and_the_campaign_finishes
         .as_str()
         .unwrap()
         .to_owned();
-    api.ok(
-        "mutation($i: AssignDidInput!) { assignDid(input: $i) { did { id } } }",
-        json!({"i": {"didId": did, "userId": me}}),
-    )
-    .await;
-    let created = api
-        .ok(
-            "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { campaign { id } } }",
-            json!({"i": {"name": "Restart", "purpose": "REMINDER", "message": {"text": "Xin chào"},
-                         "consent": {"basis": "EXISTING_CUSTOMER", "source": "contract", "collectedAt": "2026-01-01T00:00:00Z"},
-                         "callerIds": [did], "pacing": {"callsPerSecond": 2, "maxConcurrent": 5}}}),
+    api.give_number(&me, &did).await;
+    let id = api
+        .start_campaign(
+            &did,
+            numbers_open_now(30),
+            json!({"callsPerSecond": 2, "maxConcurrent": 5}),
         )
         .await;
-    let id = created["createCampaign"]["campaign"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let contacts: Vec<Value> = numbers_open_now(30)
-        .into_iter()
-        .map(|n| json!({"phone": n}))
-        .collect();
-    api.ok(
-        "mutation($i: AddContactsInput!) { addContacts(input: $i) { added } }",
-        json!({"i": {"campaignId": id, "contacts": contacts}}),
-    )
-    .await;
-    api.ok(
-        "mutation($i: CampaignIdInput!) { startCampaign(input: $i) { campaign { status } } }",
-        json!({"i": {"id": id}}),
-    )
-    .await;
 
-    let progress = "query($id: ID!) { campaign(id: $id) { status contactCounts { done failed } } }";
-    eventually(
-        Duration::from_secs(60),
+    api.campaign_until(
+        &id,
         "a few calls before the restart",
-        || async {
-            let c = api.gql(progress, json!({"id": id})).await;
-            (c["data"]["campaign"]["contactCounts"]["done"].as_i64() >= Some(5)).then_some(())
-        },
+        Duration::from_secs(60),
+        |c| c["contactCounts"]["done"].as_i64() >= Some(5),
     )
     .await;
     cluster.restart().unwrap();
-    let done = eventually(
-        Duration::from_secs(120),
-        "the campaign to finish after the restart",
-        || async {
-            let c = api.gql(progress, json!({"id": id})).await;
-            (c["data"]["campaign"]["status"] == "COMPLETED").then(|| c["data"]["campaign"].clone())
-        },
-    )
-    .await;
+    let done = api
+        .campaign_until(
+            &id,
+            "the campaign to finish after the restart",
+            Duration::from_secs(120),
+            |c| c["status"] == "COMPLETED",
+        )
+        .await;
     assert_eq!(done["contactCounts"]["done"], 30, "{done}");
     let calls = api
         .ok("query($id: ID!) { calls(first: 100, filter: {campaignId: $id}) { edges { node { to } } } }", json!({"id": id}))

@@ -14,40 +14,17 @@ use serde_json::{json, Value};
 use crate::helpers::calling_hours::numbers_open_now;
 use crate::helpers::carrier::Carrier;
 use crate::helpers::node::Node;
-use crate::helpers::{eventually, TestApp};
+use crate::helpers::remote::Remote;
+use crate::helpers::TestApp;
 
-/// Sends through the node and keeps every response body for the final check.
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: Option<String>,
-    seen: Vec<String>,
-}
-
-impl Client {
-    async fn gql(&mut self, query: &str, variables: Value) -> Value {
-        let mut request = self
-            .http
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({"query": query, "variables": variables}));
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
-        let body = request.send().await.unwrap().text().await.unwrap();
-        self.seen.push(body.clone());
-        serde_json::from_str(&body).unwrap()
-    }
-
-    async fn ok(&mut self, query: &str, variables: Value) -> Value {
-        let body = self.gql(query, variables).await;
-        assert!(body["errors"].is_null(), "{query}: {body}");
-        body["data"].clone()
-    }
-
-    async fn control(&mut self, url: String, body: Value) -> Value {
-        let reply = self.http.post(url).json(&body).send().await.unwrap();
-        reply.json().await.unwrap()
-    }
+async fn control(url: String, body: Value) -> Value {
+    let reply = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    reply.json().await.unwrap()
 }
 
 const TOP_UP: &str =
@@ -62,22 +39,11 @@ async fn no_credential_reaches_the_log_a_response_or_the_plain_database() {
     let wrong = Carrier::start(0).await;
     let wrong_token = format!("wrong-token-{}", uuid::Uuid::new_v4().simple());
     let node = Node::serve_with(&app, &[("RUST_LOG", "debug,ringcast=trace")]).await;
-    let mut api = Client {
-        http: reqwest::Client::new(),
-        base: node.base.clone().unwrap(),
-        token: None,
-        seen: Vec::new(),
-    };
-    let login = api
-        .ok(
-            "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken user { id } } }",
-            json!({"i": {"email": app.admin_email, "password": app.admin_password}}),
-        )
-        .await;
-    let access_token = login["login"]["accessToken"].as_str().unwrap().to_owned();
-    let refresh_token = login["login"]["refreshToken"].as_str().unwrap().to_owned();
-    let admin_id = login["login"]["user"]["id"].as_str().unwrap().to_owned();
-    api.token = Some(access_token.clone());
+    let mut api = Remote::new(node.base.as_deref().unwrap());
+    let login = api.login(&app.admin_email, &app.admin_password).await;
+    let access_token = login["accessToken"].as_str().unwrap().to_owned();
+    let refresh_token = login["refreshToken"].as_str().unwrap().to_owned();
+    let admin_id = login["user"]["id"].as_str().unwrap().to_owned();
 
     // Twilio: add, test and sync an account, and fail one with a wrong token.
     let add = "mutation($i: AddTwilioAccountInput!) { addTwilioAccount(input: $i) { twilioAccount { id } } }";
@@ -127,71 +93,26 @@ async fn no_credential_reaches_the_log_a_response_or_the_plain_database() {
         .iter()
         .find(|e| e["node"]["twilioAccountId"] == account)
         .expect("the carrier's numbers were imported")["node"]["id"]
-        .clone();
-    api.ok(
-        "mutation($i: AssignDidInput!) { assignDid(input: $i) { did { id } } }",
-        json!({"i": {"didId": did, "userId": admin_id}}),
-    )
-    .await;
-    api.ok(
-        "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { id } }",
-        json!({"i": {"userId": admin_id, "amount": 10_000_000, "reason": "test"}}),
-    )
-    .await;
-    let created = api
-        .ok(
-            "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { campaign { id } } }",
-            json!({"i": {"name": "Secrets", "purpose": "REMINDER", "message": {"text": "Xin chào"},
-                         "consent": {"basis": "EXISTING_CUSTOMER", "source": "contract", "collectedAt": "2026-01-01T00:00:00Z"},
-                         "callerIds": [did], "pacing": {"callsPerSecond": 10, "maxConcurrent": 5}}}),
+        .as_str()
+        .unwrap()
+        .to_owned();
+    api.give_number(&admin_id, &did).await;
+    let campaign = api
+        .start_campaign(
+            &did,
+            numbers_open_now(5),
+            json!({"callsPerSecond": 10, "maxConcurrent": 5}),
         )
         .await;
-    let campaign = created["createCampaign"]["campaign"]["id"].clone();
-    let contacts: Vec<Value> = numbers_open_now(5)
-        .into_iter()
-        .map(|n| json!({"phone": n}))
-        .collect();
-    api.ok(
-        "mutation($i: AddContactsInput!) { addContacts(input: $i) { added } }",
-        json!({"i": {"campaignId": campaign, "contacts": contacts}}),
-    )
-    .await;
-    api.ok(
-        "mutation($i: CampaignIdInput!) { startCampaign(input: $i) { campaign { status } } }",
-        json!({"i": {"id": campaign}}),
-    )
-    .await;
-    let http = api.http.clone();
-    let base = api.base.clone();
-    eventually(Duration::from_secs(60), "the campaign to finish", || {
-        let (http, base, token, campaign) = (
-            http.clone(),
-            base.clone(),
-            access_token.clone(),
-            campaign.clone(),
-        );
-        async move {
-            let body: Value = http
-                .post(format!("{base}/graphql"))
-                .bearer_auth(token)
-                .json(&json!({"query": "query($id: ID!) { campaign(id: $id) { status } }", "variables": {"id": campaign}}))
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
-            (body["data"]["campaign"]["status"] == "COMPLETED").then_some(())
-        }
-    })
-    .await;
-    let counts = api
-        .ok(
-            "query($id: ID!) { campaign(id: $id) { contactCounts { done failed skipped } } }",
-            json!({"id": campaign}),
+    let done = api
+        .campaign_until(
+            &campaign,
+            "the campaign to finish",
+            Duration::from_secs(60),
+            |c| c["status"] == "COMPLETED",
         )
         .await;
-    assert_eq!(carrier.emulator.ledger().len(), 5, "{counts}");
+    assert_eq!(carrier.emulator.ledger().len(), 5, "{done}");
 
     // Every gateway, paid through its simulator: signed requests out, signed callbacks in.
     let momo = api
@@ -200,8 +121,7 @@ async fn no_credential_reaches_the_log_a_response_or_the_plain_database() {
     let pay_url = momo["createTopUp"]["payUrl"].as_str().unwrap().to_owned();
     let (sim, order) = pay_url.split_once("/momo/pay/").unwrap();
     let sim = sim.to_owned();
-    api.control(format!("{sim}/momo/orders/{order}/pay"), json!({}))
-        .await;
+    control(format!("{sim}/momo/orders/{order}/pay"), json!({})).await;
     let zalopay = api
         .ok(
             TOP_UP,
@@ -210,8 +130,7 @@ async fn no_credential_reaches_the_log_a_response_or_the_plain_database() {
         .await;
     let pay_url = zalopay["createTopUp"]["payUrl"].as_str().unwrap();
     let order = pay_url.rsplit('/').next().unwrap();
-    api.control(format!("{sim}/zalopay/orders/{order}/pay"), json!({}))
-        .await;
+    control(format!("{sim}/zalopay/orders/{order}/pay"), json!({})).await;
     for via in ["sepay", "casso"] {
         let bank = api
             .ok(
@@ -220,12 +139,11 @@ async fn no_credential_reaches_the_log_a_response_or_the_plain_database() {
             )
             .await;
         let memo = bank["createTopUp"]["transferMemo"].clone();
-        let sent = api
-            .control(
-                format!("{sim}/bank/transfers"),
-                json!({"amount": 100_000, "content": memo, "via": via}),
-            )
-            .await;
+        let sent = control(
+            format!("{sim}/bank/transfers"),
+            json!({"amount": 100_000, "content": memo, "via": via}),
+        )
+        .await;
         assert_eq!(sent[via]["status"], 200, "{sent}");
     }
     let topped = api
@@ -290,7 +208,7 @@ async fn no_credential_reaches_the_log_a_response_or_the_plain_database() {
     assert!(dump.status.success());
     let dump = String::from_utf8_lossy(&dump.stdout).into_owned();
     assert!(dump.contains(&carrier.account_sid), "the dump has the data");
-    let responses = api.seen.join("\n");
+    let responses = api.responses();
     for (what, secret) in &secrets {
         assert!(!log.contains(secret.as_str()), "{what} is in the log");
         assert!(!dump.contains(secret.as_str()), "{what} is in the database");

@@ -79,8 +79,9 @@ impl EventBus {
     pub async fn publish(&self, event: Event) {
         match &self.redis {
             Some(redis) => {
-                if let Err(e) = redis.publish(&event).await {
-                    tracing::warn!(error = %e, event.kind = %event.kind, "could not publish event to Redis");
+                let kind = event.kind.clone();
+                if let Err(e) = redis.publish(event) {
+                    tracing::warn!(error = %e, event.kind = %kind, "could not publish event to Redis");
                 }
             }
             None => {

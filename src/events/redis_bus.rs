@@ -1,11 +1,11 @@
 //! The Redis side of the event bus: a bb8 pool for PUBLISH and one subscriber task.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bb8_redis::RedisConnectionManager;
 use futures_util::StreamExt;
 use redis::AsyncCommands;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::Event;
@@ -14,19 +14,22 @@ pub type RedisPool = bb8_redis::bb8::Pool<RedisConnectionManager>;
 
 pub struct RedisPublisher {
     pub pool: RedisPool,
-    channel: String,
+    /// Events waiting for the sender task: whoever publishes (a webhook, a placement) never
+    /// waits on Redis, which may be slow or down, while holding its database connection.
+    queue: mpsc::Sender<Event>,
 }
 
+/// Events held while Redis is slow; past this they are dropped (subscribers re-read state).
+const QUEUE: usize = 4096;
+/// After a failed PUBLISH, events are dropped without trying for this long, so a dead Redis
+/// costs one connection timeout per interval rather than one per event.
+const DOWN_FOR: Duration = Duration::from_secs(1);
+
 impl RedisPublisher {
-    pub async fn publish(&self, event: &Event) -> anyhow::Result<()> {
-        let payload = serde_json::to_string(event)?;
-        let mut conn = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| anyhow::anyhow!("redis pool: {e}"))?;
-        let _: i64 = conn.publish(&self.channel, payload).await?;
-        Ok(())
+    pub fn publish(&self, event: Event) -> anyhow::Result<()> {
+        self.queue
+            .try_send(event)
+            .map_err(|_| anyhow::anyhow!("the Redis publish queue is full"))
     }
 
     pub async fn ping(&self) -> anyhow::Result<()> {
@@ -65,10 +68,49 @@ pub async fn start(
         .await
         .map_err(|_| anyhow::anyhow!("timed out subscribing to Redis"))?
         .map_err(|_| anyhow::anyhow!("the Redis subscriber stopped before subscribing"))??;
-    Ok(RedisPublisher {
-        pool,
-        channel: channel.to_owned(),
-    })
+    let (queue, queued) = mpsc::channel(QUEUE);
+    tokio::spawn(sender_loop(pool.clone(), channel.to_owned(), queued));
+    Ok(RedisPublisher { pool, queue })
+}
+
+/// Publishes queued events in order. While Redis is down, events are dropped (logged once per
+/// outage, with the count when it answers again): the state they announce is committed.
+async fn sender_loop(pool: RedisPool, channel: String, mut queue: mpsc::Receiver<Event>) {
+    let mut down_until: Option<Instant> = None;
+    let mut dropped = 0u64;
+    // Runs until the bus is dropped, so events published while shutting down still go out.
+    while let Some(event) = queue.recv().await {
+        if down_until.is_some_and(|until| Instant::now() < until) {
+            dropped += 1;
+            continue;
+        }
+        match send(&pool, &channel, &event).await {
+            Ok(()) => {
+                if dropped > 0 {
+                    tracing::info!(dropped, "Redis answers again; publishing events");
+                }
+                down_until = None;
+                dropped = 0;
+            }
+            Err(e) => {
+                if dropped == 0 {
+                    tracing::warn!(error = %e, "cannot publish to Redis; dropping events until it answers");
+                }
+                dropped += 1;
+                down_until = Some(Instant::now() + DOWN_FOR);
+            }
+        }
+    }
+}
+
+async fn send(pool: &RedisPool, channel: &str, event: &Event) -> anyhow::Result<()> {
+    let payload = serde_json::to_string(event)?;
+    let mut conn = pool
+        .get()
+        .await
+        .map_err(|e| anyhow::anyhow!("redis pool: {e}"))?;
+    let _: i64 = conn.publish(channel, payload).await?;
+    Ok(())
 }
 
 /// Reconnects with backoff when Redis goes away, so subscriptions resume after a restart.
