@@ -80,8 +80,9 @@ impl EventBus {
         match &self.redis {
             Some(redis) => {
                 let kind = event.kind.clone();
-                if let Err(e) = redis.publish(event) {
-                    tracing::warn!(error = %e, event.kind = %kind, "could not publish event to Redis");
+                if let Err(e) = redis.publish(event).await {
+                    // The sender warns once per outage; this is per event.
+                    tracing::debug!(error = %e, event.kind = %kind, "event not published to Redis");
                 }
             }
             None => {

@@ -14,22 +14,35 @@ pub type RedisPool = bb8_redis::bb8::Pool<RedisConnectionManager>;
 
 pub struct RedisPublisher {
     pub pool: RedisPool,
-    /// Events waiting for the sender task: whoever publishes (a webhook, a placement) never
-    /// waits on Redis, which may be slow or down, while holding its database connection.
-    queue: mpsc::Sender<Event>,
+    /// Events for the sender task, each with a reply for its publisher.
+    queue: mpsc::Sender<Queued>,
 }
+
+type Queued = (Event, oneshot::Sender<Result<(), String>>);
 
 /// Events held while Redis is slow; past this they are dropped (subscribers re-read state).
 const QUEUE: usize = 4096;
 /// After a failed PUBLISH, events are dropped without trying for this long, so a dead Redis
 /// costs one connection timeout per interval rather than one per event.
 const DOWN_FOR: Duration = Duration::from_secs(1);
+/// How long a publisher (a webhook, a placement, a mutation) waits for its event to be on
+/// Redis. A healthy PUBLISH takes well under a millisecond, so a mutation's event is out before
+/// it answers; a slow or dead Redis never holds anyone's database connection longer than this.
+const PUBLISH_WAIT: Duration = Duration::from_millis(250);
 
 impl RedisPublisher {
-    pub fn publish(&self, event: Event) -> anyhow::Result<()> {
+    pub async fn publish(&self, event: Event) -> anyhow::Result<()> {
+        let (reply, replied) = oneshot::channel();
         self.queue
-            .try_send(event)
-            .map_err(|_| anyhow::anyhow!("the Redis publish queue is full"))
+            .try_send((event, reply))
+            .map_err(|_| anyhow::anyhow!("the Redis publish queue is full; event dropped"))?;
+        match tokio::time::timeout(PUBLISH_WAIT, replied).await {
+            Ok(Ok(published)) => published.map_err(|e| anyhow::anyhow!(e)),
+            Ok(Err(_)) => anyhow::bail!("the Redis sender stopped"),
+            Err(_) => anyhow::bail!(
+                "Redis did not take the event within {PUBLISH_WAIT:?}; it stays queued"
+            ),
+        }
     }
 
     pub async fn ping(&self) -> anyhow::Result<()> {
@@ -75,13 +88,14 @@ pub async fn start(
 
 /// Publishes queued events in order. While Redis is down, events are dropped (logged once per
 /// outage, with the count when it answers again): the state they announce is committed.
-async fn sender_loop(pool: RedisPool, channel: String, mut queue: mpsc::Receiver<Event>) {
+async fn sender_loop(pool: RedisPool, channel: String, mut queue: mpsc::Receiver<Queued>) {
     let mut down_until: Option<Instant> = None;
     let mut dropped = 0u64;
     // Runs until the bus is dropped, so events published while shutting down still go out.
-    while let Some(event) = queue.recv().await {
+    while let Some((event, reply)) = queue.recv().await {
         if down_until.is_some_and(|until| Instant::now() < until) {
             dropped += 1;
+            let _ = reply.send(Err("Redis is unreachable; event dropped".into()));
             continue;
         }
         match send(&pool, &channel, &event).await {
@@ -91,6 +105,7 @@ async fn sender_loop(pool: RedisPool, channel: String, mut queue: mpsc::Receiver
                 }
                 down_until = None;
                 dropped = 0;
+                let _ = reply.send(Ok(()));
             }
             Err(e) => {
                 if dropped == 0 {
@@ -98,6 +113,7 @@ async fn sender_loop(pool: RedisPool, channel: String, mut queue: mpsc::Receiver
                 }
                 dropped += 1;
                 down_until = Some(Instant::now() + DOWN_FOR);
+                let _ = reply.send(Err(e.to_string()));
             }
         }
     }
