@@ -1,6 +1,8 @@
 //! `AppState`: everything a request, job or webhook needs, built once per process.
 
-use std::sync::Arc;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use tokio_util::sync::CancellationToken;
 
@@ -29,8 +31,11 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Open websockets, so shutdown can wait for their close frames to go out.
     pub websockets: tokio_util::task::TaskTracker,
-    /// Calls as last read for an event, shared by the subscribers it wakes.
-    pub call_snapshots: crate::calls::snapshots::Snapshots,
+    /// One instance per process of what a domain keeps in memory (caches, shared feeds, turn
+    /// semaphores), keyed by its type: the kernel holds them without knowing any domain.
+    pub shared: Shared,
+    /// The time calling windows are judged at outside the dispatcher (fixed in tests).
+    pub clock: crate::clock::Clock,
 }
 
 impl AppState {
@@ -50,6 +55,9 @@ impl AppState {
             None => EventBus::in_process(),
         };
         let cipher = Cipher::from_key(&keys.encryption_key)?;
+        for url in &config.twilio_allowed_base_urls {
+            crate::twilio::endpoint::allow(url)?;
+        }
         Ok(Self {
             cipher,
             http: crate::twilio::TwilioClient::http_client(),
@@ -61,11 +69,51 @@ impl AppState {
             public_url: public_url.into(),
             shutdown,
             websockets: tokio_util::task::TaskTracker::new(),
-            call_snapshots: Default::default(),
+            shared: Shared::default(),
+            clock: Default::default(),
         })
     }
 
     pub async fn conn(&self) -> AppResult<DbConn> {
         Ok(self.db.get().await?)
+    }
+}
+
+/// A map from a type to its one value in this process; values are cheap handles (`Arc` inside)
+/// that every clone of the state shares.
+#[derive(Clone, Default)]
+pub struct Shared(Arc<RwLock<HashMap<TypeId, Box<dyn Any + Send + Sync>>>>);
+
+impl Shared {
+    /// The process's `T`, made by `init` on first use.
+    pub fn get_or_init<T: Any + Clone + Send + Sync>(&self, init: impl FnOnce() -> T) -> T {
+        let found = match self.0.read() {
+            Ok(map) => map
+                .get(&TypeId::of::<T>())
+                .and_then(|v| v.downcast_ref::<T>())
+                .cloned(),
+            Err(poisoned) => poisoned
+                .get_ref()
+                .get(&TypeId::of::<T>())
+                .and_then(|v| v.downcast_ref::<T>())
+                .cloned(),
+        };
+        if let Some(value) = found {
+            return value;
+        }
+        let mut map = match self.0.write() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.entry(TypeId::of::<T>())
+            .or_insert_with(|| Box::new(init()))
+            .downcast_ref::<T>()
+            .cloned()
+            .unwrap_or_else(|| unreachable!("the entry for a type holds that type"))
+    }
+
+    /// The process's `T`, its default on first use.
+    pub fn get<T: Any + Clone + Default + Send + Sync>(&self) -> T {
+        self.get_or_init(T::default)
     }
 }

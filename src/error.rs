@@ -172,8 +172,8 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
-impl From<crate::db::PoolError> for AppError {
-    fn from(err: crate::db::PoolError) -> Self {
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
+    fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
         Self::UpstreamUnavailable(format!("database unavailable: {err}"))
     }
 }

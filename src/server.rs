@@ -2,11 +2,13 @@
 
 use std::any::Any;
 
-use axum::http::{header, Method, StatusCode};
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
@@ -15,35 +17,33 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::app::AppState;
 use crate::error::ErrorCode;
-use crate::graphql::{self, RingcastSchema};
+use crate::schema::{self, ServerState};
 use crate::{jobs, observability};
-
-#[derive(Clone)]
-pub struct ServerState {
-    pub app: AppState,
-    pub schema: RingcastSchema,
-    pub metrics: PrometheusHandle,
-}
 
 pub fn router(app: AppState) -> Router {
     let cors = cors(&app.config.cors_allowed_origins);
     let state = ServerState {
-        schema: graphql::schema(app.clone()),
+        schema: schema::schema(app.clone()),
         metrics: observability::metrics_handle(),
         app,
     };
-    Router::new()
+    let routes = Router::new()
         .route(
             "/graphql",
-            get(graphql::http::graphql_get).post(graphql::http::graphql_post),
+            get(schema::http::graphql_get).post(schema::http::graphql_post),
         )
-        .route("/graphql/ws", get(graphql::ws::graphql_ws))
+        .route("/graphql/ws", get(schema::ws::graphql_ws))
         .route("/graphiql", get(graphiql))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .merge(crate::webhooks::router())
-        .route("/exports/calls.csv", get(crate::calls::export::download))
+        .route("/readyz", get(readyz));
+    // With a listener of its own, /metrics is not on the public port at all.
+    let routes = match state.app.config.metrics.bind {
+        None => routes.route("/metrics", get(metrics)),
+        Some(_) => routes,
+    };
+    routes
+        .merge(crate::webhooks::router().with_state(state.app.clone()))
+        .merge(crate::calls::export::router().with_state(state.app.clone()))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             CompressionLayer::new()
@@ -106,7 +106,30 @@ async fn readyz(axum::extract::State(server): axum::extract::State<ServerState>)
         .into_response()
 }
 
-async fn metrics(axum::extract::State(server): axum::extract::State<ServerState>) -> Response {
+/// `/metrics` alone, for the `METRICS_BIND` listener.
+pub fn metrics_router(app: AppState) -> Router {
+    let state = ServerState {
+        schema: schema::schema(app.clone()),
+        metrics: observability::metrics_handle(),
+        app,
+    };
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn metrics(
+    axum::extract::State(server): axum::extract::State<ServerState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if !observability::may_read_metrics(&server.app.config.metrics, peer, &headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            "metrics are for METRICS_ALLOW addresses or a METRICS_TOKEN bearer\n",
+        )
+            .into_response();
+    }
     let pool = server.app.db.status();
     metrics::gauge!("db_pool_connections").set(pool.size as f64);
     metrics::gauge!("db_pool_available").set(pool.available as f64);
@@ -132,7 +155,7 @@ async fn metrics(axum::extract::State(server): axum::extract::State<ServerState>
 
 fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("request handler panicked");
-    graphql::http::error_response(
+    crate::graphql::response::error_response(
         StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::Internal,
         "internal error",

@@ -161,6 +161,23 @@ async fn with_only_a_database_url_it_prints_the_admin_and_serves_graphql() {
         "family revoked"
     );
 
+    // Reuse detection ended the family's access token too; sign in afresh.
+    let dead = server
+        .gql(Some(&access), "{ me { email } }", json!({}))
+        .await;
+    assert_eq!(dead["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let login = server
+        .gql(
+            None,
+            LOGIN,
+            json!({"i": {"email": "admin@ringcast.local", "password": password}}),
+        )
+        .await;
+    let access = login["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{login}"))
+        .to_owned();
+
     // With no Twilio account configured, the built-in emulator is registered as "Simulated".
     let accounts = server
         .gql(Some(&access), "{ twilioAccounts { edges { node { name isSimulated status } } } dids { edges { node { phoneNumber voiceUrl } } } }", json!({}))
@@ -203,7 +220,10 @@ async fn with_only_a_database_url_it_prints_the_admin_and_serves_graphql() {
 #[tokio::test]
 async fn with_no_database_url_it_uses_the_local_server() {
     let dir = work_dir();
-    let server = start(&dir, &[]).await;
+    // A database of its own on the local server: the shared `ringcast` one may hold running
+    // campaigns (from `cargo run`) that this node's dispatcher would otherwise dial.
+    let name = format!("ringcast_bin_{}", uuid::Uuid::new_v4().simple());
+    let server = start(&dir, &[("DATABASE_NAME", &name)]).await;
     let email = unique_email("local");
     let registered = server
         .gql(
@@ -232,6 +252,20 @@ async fn with_no_database_url_it_uses_the_local_server() {
         .await;
     assert_eq!(me["data"]["me"]["email"], email.as_str());
     server.stop().await;
+    let mut admin = AsyncPgConnection::establish("postgres://postgres@127.0.0.1:5432/postgres")
+        .await
+        .unwrap();
+    let created: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+        "(SELECT count(*) FROM pg_database WHERE datname = '{name}')"
+    )))
+    .get_result(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(created, 1, "the node used the database it was told to");
+    diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -64,10 +64,10 @@ async fn numbers_search_buy_update_release() {
         .unwrap();
     assert!(!vn.is_empty() && vn.iter().all(|n| n.phone_number.starts_with("+8428")));
     let us = client
-        .search_local_numbers("us", None, Some("555*0"))
+        .search_local_numbers("us", None, Some("1415*"))
         .await
         .unwrap();
-    assert!(!us.is_empty());
+    assert!(!us.is_empty() && us.iter().all(|n| n.phone_number.starts_with("+1415")));
 
     let hooks = NumberWebhooks {
         voice_url: Some("http://127.0.0.1:9/voice".into()),

@@ -6,12 +6,13 @@
 use std::time::Duration;
 
 use ringcast::dispatcher::Dispatcher;
-use ringcast::emulator::Faults;
+use ringcast::emulator::{Faults, Scenario};
 use serde_json::{json, Value};
 
 use crate::helpers::app::STARTING_BALANCE;
 use crate::helpers::calling_hours::numbers_open_now;
 use crate::helpers::carrier::Carrier;
+use crate::helpers::counters::assert_counters_match_recount;
 use crate::helpers::node::Node;
 use crate::helpers::verdict::{assert_matches_carrier, set_default_rate};
 use crate::helpers::{campaign, eventually, TestApp};
@@ -25,8 +26,10 @@ async fn reconcile_now(app: &TestApp) {
            AND updated_at < now() - interval '5 seconds'",
     )
     .await;
-    // A carrier answering 500 may fail a run; the next one asks again.
-    let _ = ringcast::calls::reconcile::run(&app.state).await;
+    // A carrier answering 500 leaves that call for the next run; the run itself must not fail.
+    if let Err(e) = ringcast::calls::reconcile::run(&app.state).await {
+        panic!("reconciliation failed: {e:?}");
+    }
 }
 
 async fn status(app: &TestApp, token: &str, id: &str) -> Value {
@@ -75,7 +78,17 @@ async fn ready(size: usize, extra: Value) -> (TestApp, Carrier, String, String, 
 
 #[tokio::test]
 async fn a_2000_call_campaign_through_a_chaotic_carrier_ends_exactly_as_the_carrier_says() {
-    let (app, carrier, token, user, id) = ready(2000, json!({})).await;
+    let (app, carrier, token, user, id) =
+        ready(2000, json!({"answeringMachine": "HANG_UP_ON_MACHINE"})).await;
+    // Every outcome, not only answered calls, so each is checked against the carrier's ledger.
+    carrier.emulator.set_scenario(Scenario::Random {
+        seed: 15,
+        busy: 0.1,
+        no_answer: 0.1,
+        failed: 0.1,
+        machine: 0.1,
+        digits: Some("1".into()),
+    });
     carrier.emulator.set_faults(Faults {
         drop_callbacks: 20.0,
         duplicate_callbacks: 10.0,
@@ -100,13 +113,59 @@ async fn a_2000_call_campaign_through_a_chaotic_carrier_ends_exactly_as_the_carr
         },
     )
     .await;
-    assert_eq!(done["contactCounts"]["done"], 2000, "{done}");
-    assert_eq!(carrier.emulator.ledger().len(), 2000);
+    let counts = &done["contactCounts"];
+    assert_eq!(
+        counts["done"].as_i64().unwrap() + counts["failed"].as_i64().unwrap(),
+        2000,
+        "{done}"
+    );
+    // A contact whose every request the carrier refused (5 % each, three tries: the campaign's
+    // one attempt and two more for requests never placed) ends FAILED without ringing; about
+    // one run in five has one. Every other contact rang exactly once.
+    let unreached = app
+        .count(
+            "campaign_contacts c WHERE NOT EXISTS \
+             (SELECT 1 FROM calls WHERE contact_id = c.id AND twilio_sid IS NOT NULL)",
+        )
+        .await;
+    assert_eq!(
+        app.count(
+            "campaign_contacts c WHERE state = 'FAILED' AND attempts = 3 AND NOT EXISTS \
+             (SELECT 1 FROM calls WHERE contact_id = c.id AND twilio_sid IS NOT NULL)",
+        )
+        .await,
+        unreached,
+        "a contact the carrier never rang was tried three times and failed"
+    );
+    assert!(unreached <= 5, "{unreached} contacts never rang");
+    let ledger = carrier.emulator.ledger();
+    assert_eq!(ledger.len() as i64, 2000 - unreached);
+    for status in ["completed", "busy", "no-answer", "failed"] {
+        assert!(
+            ledger.iter().any(|c| c.status == status),
+            "the mix has {status} calls"
+        );
+    }
+    let machines = ledger
+        .iter()
+        .filter(|c| {
+            c.answered_by
+                .as_deref()
+                .is_some_and(|a| a.starts_with("machine"))
+        })
+        .count();
+    assert!(machines > 0, "the mix has machines");
+    assert_eq!(
+        app.count("calls WHERE answered_by LIKE 'machine%'").await,
+        machines as i64,
+        "every machine the carrier saw, and no other"
+    );
     assert!(
         app.count("calls WHERE twilio_sid IS NULL").await > 0,
         "the carrier refused some requests, so some attempts were never placed"
     );
     assert_matches_carrier(&app, &carrier, &user, STARTING_BALANCE).await;
+    assert_counters_match_recount(&app).await;
 }
 
 #[tokio::test]
@@ -153,4 +212,5 @@ async fn a_dispatcher_killed_five_times_mid_campaign_loses_and_doubles_nothing()
     assert_eq!(done["contactCounts"]["done"], 400, "{done}");
     assert_eq!(carrier.emulator.ledger().len(), 400);
     assert_matches_carrier(&app, &carrier, &user, STARTING_BALANCE).await;
+    assert_counters_match_recount(&app).await;
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use diesel_async::RunQueryDsl;
 use ringcast::jobs::queue::{self, NewJob};
 use ringcast::jobs::runner::JobOutcome;
-use ringcast::jobs::{BackgroundJob, PeriodicJob, Registry, Runner, Scheduler};
+use ringcast::jobs::{BackgroundJob, Job, PeriodicJob, Registry, Runner, Scheduler};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
@@ -146,12 +146,25 @@ async fn a_running_worker_wakes_on_notify_without_polling() {
         seen.fetch_add(1, Ordering::SeqCst);
         async { Ok(()) }
     });
+    // One worker on a pool of its own with one connection, and a poll far beyond the deadline
+    // below: once that connection is back in the pool, the worker's startup poll is over and only
+    // a NOTIFY (or an hour) can make it claim again.
     let mut settings = app.state.config.jobs.clone();
     settings.poll_interval = Duration::from_secs(3600);
-    let runner = Runner::new(app.state.db.clone(), registry, settings);
+    settings.workers = 1;
+    let worker_pool = ringcast::db::pool(&app.db.url, 1).unwrap();
+    let runner = Runner::new(worker_pool.clone(), registry, settings);
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(runner.run(app.db.url.clone(), shutdown.clone()));
-    // Wait until the workers have done their first (empty) poll and the listener is up.
+    eventually(
+        Duration::from_secs(10),
+        "the worker's startup poll",
+        || async {
+            let status = worker_pool.status();
+            (status.size == 1 && status.available == 1).then_some(())
+        },
+    )
+    .await;
     eventually(Duration::from_secs(10), "the LISTEN connection", || async {
         let mut conn = app.state.db.get().await.unwrap();
         #[derive(diesel::QueryableByName)]
@@ -160,7 +173,9 @@ async fn a_running_worker_wakes_on_notify_without_polling() {
             n: i64,
         }
         let n: N = diesel::sql_query(
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN background_jobs%'",
+            // Other tests' workers listen too, each in its own database.
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE query LIKE 'LISTEN background_jobs%' AND datname = current_database()",
         )
         .get_result(&mut conn)
         .await
@@ -193,7 +208,7 @@ async fn periodic_jobs_are_enqueued_once_per_interval_across_nodes() {
         "not due again within the interval"
     );
     assert_eq!(app.job_count().await, 1);
-    let registry = ringcast::jobs::registry(&app.state);
+    let registry = ringcast::cli::jobs::registry(&app.state);
     assert_eq!(runner(&app, registry).drain().await.unwrap().len(), 1);
 }
 
@@ -229,7 +244,7 @@ async fn the_purge_job_removes_expired_tokens_and_old_failures_only() {
         .await
         .unwrap();
     drop(conn);
-    let ran = runner(&app, ringcast::jobs::registry(&app.state))
+    let ran = runner(&app, ringcast::cli::jobs::registry(&app.state))
         .drain()
         .await
         .unwrap();
@@ -244,13 +259,15 @@ struct Typed {
     value: u32,
 }
 
-impl BackgroundJob for Typed {
+impl Job for Typed {
     const JOB_TYPE: &'static str = "typed";
 
     fn dedupe_key(&self) -> Option<String> {
         Some(format!("typed:{}", self.value))
     }
+}
 
+impl BackgroundJob for Typed {
     async fn run(self, _: ringcast::app::AppState) -> anyhow::Result<()> {
         anyhow::ensure!(self.value == 7, "wrong payload");
         Ok(())

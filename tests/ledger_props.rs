@@ -1,11 +1,15 @@
 //! The ledger against PostgreSQL under random interleavings of top-ups, admin adjustments, call
-//! holds, status callbacks and the orphan sweep, some run at once, through the server's own
-//! functions (`ops`). After every step the books must balance (`books`).
+//! holds, status callbacks and the orphan sweep, each batch run as concurrent tasks, all
+//! through the server's own service functions (`ops`). Every hold and charge is checked to the
+//! đồng against a price list written out in the test (`price`), and after every batch the
+//! books must balance (`books`).
 
 mod books;
 mod ops;
+mod price;
 
-use chrono::Utc;
+use std::sync::Arc;
+
 use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use proptest::prelude::*;
@@ -13,37 +17,52 @@ use proptest::sample::select;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use ringcast::app::AppState;
 use ringcast::auth::Viewer;
-use ringcast::billing::rates::Rate;
 use ringcast::calls::CallStatus;
 use ringcast::users::Role;
 use uuid::Uuid;
 
 use crate::helpers::TestApp;
-use books::Books;
+use books::{Books, Owner};
+use price::Tariff;
+
+/// The longest call a hold covers (the server's `MAX_CALL_DURATION_SECS`, set for this test).
+pub const MAX_CALL_SECS: i64 = 600;
 
 /// A set amount, or one set against the available balance when its batch starts, so that
 /// refusals are tried right at their edge.
 #[derive(Clone, Copy, Debug)]
 enum Amount {
     Fixed(i64),
-    /// For an adjustment: what it leaves available. For a hold: how far it exceeds what is.
+    /// For an adjustment: what it leaves available.
     Edge(i64),
+}
+
+/// How the bank's report of a top-up arrives.
+#[derive(Clone, Copy, Debug)]
+enum Delivery {
+    Once,
+    /// The same report twice at once: one credit.
+    Twice,
+    /// Another amount than ordered, off by this much: flagged, never credited.
+    Mismatched(i64),
 }
 
 #[derive(Clone, Debug)]
 enum Op {
-    /// A payment settles and its top-up is credited.
-    TopUp(i64),
-    /// A settled payment reported again: crediting it a second time must fail.
-    TopUpAgain(usize),
+    /// A user orders a bank top-up and the bank reports the money.
+    TopUp { amount: i64, delivery: Delivery },
+    /// A settled order reported again: the same report (a retry) or a second payment; neither
+    /// may credit anything.
+    TopUpAgain { which: usize, same_txn: bool },
     /// An admin credit or debit; zero, or a debit past the available balance, is refused.
     Adjust(Amount),
-    /// The dispatcher places a call and holds the price of its longest allowed duration (or,
-    /// with `edge`, an amount next to the available balance).
+    /// A forwarded or transferred leg is opened and held for its longest allowed duration at
+    /// its destination's rate; with `edge`, a rate whose hold is that far from the available
+    /// balance.
     Hold {
-        rate: Rate,
-        max_secs: i64,
+        tariff: Tariff,
         edge: Option<i64>,
+        transfer: bool,
     },
     /// An in-flight callback for one of the calls placed so far.
     Progress {
@@ -75,22 +94,31 @@ const FINALS: [CallStatus; 5] = [
     CallStatus::Canceled,
 ];
 
-fn rate() -> impl Strategy<Value = Rate> {
+/// Increments and prices an admin may set, the usual ones and odd ones that make rounding
+/// matter.
+fn tariff() -> impl Strategy<Value = Tariff> {
     (
-        0i64..=3_000,
-        select(vec![1, 6, 30, 60]),
-        select(vec![1, 6, 60]),
+        prop_oneof![0i64..=3_000, select(vec![1_000, 1_001, 1_200, 599, 7])],
+        prop_oneof![select(vec![1, 6, 30, 60]), 1i32..=120],
+        prop_oneof![select(vec![1, 6, 60]), 1i32..=90],
         prop_oneof![Just(0i64), 1i64..=500],
     )
-        .prop_map(|(per_minute, first, step, fee)| Rate {
-            prefix: String::new(),
+        .prop_map(|(per_minute, first, step, fee)| Tariff {
             per_minute,
-            initial_increment: first,
-            billing_increment: step,
-            connection_fee: fee,
-            description: None,
-            updated_at: Utc::now(),
+            first,
+            step,
+            fee,
         })
+}
+
+/// Mostly inside the hold, sometimes past it (the hold is then the most a call may cost).
+fn duration() -> impl Strategy<Value = i32> {
+    let max = MAX_CALL_SECS as i32;
+    prop_oneof![
+        1 => Just(0),
+        6 => 1..=max,
+        2 => max + 1..=max * 2 + 300,
+    ]
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -100,17 +128,26 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (-200_000i64..=150_000).prop_map(Amount::Fixed),
         1 => edge.clone().prop_map(Amount::Edge),
     ];
-    let hold = (rate(), 0i64..=900, proptest::option::weighted(0.2, edge));
+    let delivery = prop_oneof![
+        4 => Just(Delivery::Once),
+        2 => Just(Delivery::Twice),
+        1 => select(vec![-1i64, 1, 5_000]).prop_map(Delivery::Mismatched),
+    ];
+    let hold = (
+        tariff(),
+        proptest::option::weighted(0.25, edge),
+        any::<bool>(),
+    );
     prop_oneof![
-        3 => (1i64..=150_000).prop_map(Op::TopUp),
-        1 => (0usize..4).prop_map(Op::TopUpAgain),
+        3 => (1i64..=150_000, delivery).prop_map(|(amount, delivery)| Op::TopUp { amount, delivery }),
+        1 => (0usize..4, any::<bool>()).prop_map(|(which, same_txn)| Op::TopUpAgain { which, same_txn }),
         3 => amount.prop_map(Op::Adjust),
-        5 => hold.prop_map(|(rate, max_secs, edge)| Op::Hold { rate, max_secs, edge }),
+        5 => hold.prop_map(|(tariff, edge, transfer)| Op::Hold { tariff, edge, transfer }),
         2 => (call.clone(), select(vec![CallStatus::Ringing, CallStatus::InProgress]), any::<bool>())
             .prop_map(|(call, status, sid)| Op::Progress { call, status, sid }),
-        4 => (call.clone(), select(FINALS.to_vec()), 0i32..=1_500, any::<bool>(), any::<bool>())
+        4 => (call.clone(), select(FINALS.to_vec()), duration(), any::<bool>(), any::<bool>())
             .prop_map(|(call, status, duration, sid, twice)| Op::Finish { call, status, duration, sid, twice }),
-        2 => (call, select(FINALS.to_vec()), 0i32..=1_500)
+        2 => (call, select(FINALS.to_vec()), duration())
             .prop_map(|(call, status, duration)| Op::Orphan { call, status, duration }),
     ]
 }
@@ -119,7 +156,13 @@ fn op() -> impl Strategy<Value = Op> {
 /// with a top-up, so that calls get placed; the rest start from nothing.
 fn batches() -> impl Strategy<Value = Vec<Vec<Op>>> {
     (
-        proptest::option::weighted(0.8, (1i64..=300_000).prop_map(Op::TopUp)),
+        proptest::option::weighted(
+            0.8,
+            (1i64..=300_000).prop_map(|amount| Op::TopUp {
+                amount,
+                delivery: Delivery::Once,
+            }),
+        ),
         proptest::collection::vec(proptest::collection::vec(op(), 1..=4), 1..=12),
     )
         .prop_map(|(opening, rest)| opening.map(|op| vec![op]).into_iter().chain(rest).collect())
@@ -128,13 +171,22 @@ fn batches() -> impl Strategy<Value = Vec<Vec<Op>>> {
 #[test]
 fn random_interleavings_keep_the_books_balanced() {
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(4)
         .enable_all()
         .build()
         .unwrap();
     let (app, fixture) = rt.block_on(async {
-        let app = TestApp::new().await;
-        let fixture = Fixture::new(&app.state).await;
+        let app = TestApp::builder()
+            .config(|c| {
+                c.max_call_secs = u32::try_from(MAX_CALL_SECS).unwrap();
+                // Any amount may be topped up, so small balances and their edges come up.
+                c.payments.min_amount = 1;
+                // Room for a batch's tasks and their duplicated deliveries at once.
+                c.database_pool_size = 12;
+            })
+            .build()
+            .await;
+        let fixture = Arc::new(Fixture::new(&app.state).await);
         (app, fixture)
     });
     let mut runner = TestRunner::new(Config {
@@ -157,7 +209,7 @@ fn random_interleavings_keep_the_books_balanced() {
 }
 
 /// The admin who adjusts and the carrier account calls are placed on, shared by every case.
-struct Fixture {
+pub struct Fixture {
     admin: Viewer,
     account: Uuid,
 }
@@ -168,8 +220,8 @@ impl Fixture {
         let account = Uuid::new_v4();
         let mut conn = state.conn().await.unwrap();
         diesel::sql_query(
-            "INSERT INTO twilio_accounts (id, name, account_sid, auth_token_sealed, auth_token_last4, api_base_url)
-             VALUES ($1, 'props', $2, 'sealed', 'abcd', 'http://127.0.0.1:9')",
+            "INSERT INTO twilio_accounts (id, name, account_sid, auth_token_sealed, auth_token_last4, api_base_url, status)
+             VALUES ($1, 'props', $2, 'sealed', 'abcd', 'http://127.0.0.1:9', 'ACTIVE')",
         )
         .bind::<SqlUuid, _>(account)
         .bind::<Text, _>(format!("AC{}", Uuid::new_v4().simple()))
@@ -200,21 +252,57 @@ async fn new_user(state: &AppState, role: &str) -> Uuid {
     id
 }
 
-/// One case: a fresh user, the batches in order, the books checked after each.
+/// A fresh user holding one ACTIVE number on the fixture's account, to dial legs from.
+async fn new_owner(state: &AppState, fixture: &Fixture) -> Owner {
+    let user = new_user(state, "USER").await;
+    let did = Uuid::new_v4();
+    let did_number = format!("+84283{:07}", did.as_u128() % 10_000_000);
+    diesel::sql_query(
+        "INSERT INTO dids (id, twilio_account_id, phone_number, twilio_sid, country, assigned_user_id)
+         VALUES ($1, $2, $3, $4, 'VN', $5)",
+    )
+    .bind::<SqlUuid, _>(did)
+    .bind::<SqlUuid, _>(fixture.account)
+    .bind::<Text, _>(&did_number)
+    .bind::<Text, _>(format!("PN{}", did.simple()))
+    .bind::<SqlUuid, _>(user)
+    .execute(&mut state.conn().await.unwrap())
+    .await
+    .unwrap();
+    Owner {
+        user,
+        did,
+        did_number,
+    }
+}
+
+/// One case: a fresh owner, the batches in order, each batch's operations as tasks at once,
+/// the books checked after each batch.
 async fn run_case(
     state: &AppState,
-    fixture: &Fixture,
+    fixture: &Arc<Fixture>,
     batches: Vec<Vec<Op>>,
 ) -> Result<(), TestCaseError> {
-    let mut books = Books::new(new_user(state, "USER").await);
+    let mut books = Books::new(new_owner(state, fixture).await);
     for batch in batches {
         let before = books.snapshot(state).await;
-        let runs = batch
+        let start = books.start(before.available());
+        let tasks: Vec<_> = batch
             .iter()
-            .map(|op| ops::run(state, fixture, &books, before.available(), op));
-        let outcomes = futures_util::future::join_all(runs).await;
+            .map(|op| {
+                tokio::spawn(ops::run(
+                    state.clone(),
+                    fixture.clone(),
+                    start.clone(),
+                    op.clone(),
+                ))
+            })
+            .collect();
+        let outcomes = futures_util::future::join_all(tasks).await;
         for (op, done) in batch.iter().zip(outcomes) {
-            let done = done.map_err(|e| TestCaseError::fail(format!("{op:?} failed: {e}")))?;
+            let done = done
+                .map_err(|e| TestCaseError::fail(format!("{op:?} panicked: {e}")))?
+                .map_err(|e| TestCaseError::fail(format!("{op:?} failed: {e}")))?;
             // Only an operation run alone can be judged against the balance it started from.
             if batch.len() == 1 {
                 books.check_refusal(state, &before, op, &done).await?;

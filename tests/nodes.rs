@@ -70,10 +70,20 @@ async fn fifty_campaigns_racing_on_two_workers_dial_a_shared_number_no_more_than
     );
     assert_eq!(counts.len(), 101);
     assert!(counts.values().all(|n| *n <= 2));
+    // A contact the other node is still turning back counts as handled a moment before it is
+    // back in the queue; give that moment, then show whichever contact is not waiting.
+    let waiting_sql = format!("campaign_contacts WHERE phone = '{shared}' AND state = 'PENDING' AND skip_reason = 'CAP' AND next_attempt_at > now() + interval '23 hours'");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut waiting = app.count(&waiting_sql).await;
+    while waiting != 48 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waiting = app.count(&waiting_sql).await;
+    }
     assert_eq!(
-        app.count(&format!("campaign_contacts WHERE phone = '{shared}' AND state = 'PENDING' AND skip_reason = 'CAP' AND next_attempt_at > now() + interval '23 hours'")).await,
+        waiting,
         48,
-        "the other 48 wait for the cap to reopen tomorrow"
+        "the other 48 wait for the cap to reopen tomorrow; those that do not: {:?}",
+        app.rows_as_json(&format!("SELECT id, state, skip_reason, attempts, next_attempt_at, now() AS db_now FROM campaign_contacts WHERE phone = '{shared}' AND NOT (state = 'PENDING' AND skip_reason = 'CAP' AND next_attempt_at > now() + interval '23 hours')")).await
     );
     tokio::join!(a.stop(), b.stop());
     // Whatever the stopped nodes left in the queue.
@@ -198,10 +208,32 @@ async fn a_subscriber_on_one_process_sees_the_calls_another_process_places() {
     app.drain_jobs().await;
 }
 
+/// SIGTERM while a campaign has many due contacts and a job is mid-run: websockets get 1001,
+/// nothing is claimed or placed after the signal, the running job finishes, and the process
+/// exits 0.
 #[tokio::test]
 async fn sigterm_says_goodbye_to_websockets_and_exits_cleanly() {
     let app = TestApp::builder().listening().build().await;
     let admin = app.admin_token().await;
+    let carrier = Carrier::start(1).await;
+    let (token, _, did) = app.user_with_number(&admin, &carrier).await;
+    // A second account on a carrier of its own, which will be slow to answer the account check.
+    let slow = Carrier::start(1).await;
+    let slow_account = app.add_carrier_account(&admin, &slow).await;
+    let contacts: Vec<Value> = numbers_open_now(100)
+        .iter()
+        .map(|n| json!({"phone": n}))
+        .collect();
+    // Slow pacing: the campaign is far from done when the signal comes.
+    let id = campaign::create(
+        &app,
+        &token,
+        &did,
+        contacts,
+        json!({"pacing": {"callsPerSecond": 2, "maxConcurrent": 50}}),
+    )
+    .await;
+
     let node = Node::serve(&app).await;
     let addr = node
         .base
@@ -221,12 +253,116 @@ async fn sigterm_says_goodbye_to_websockets_and_exits_cleanly() {
     socket
         .subscribe("1", "subscription { userUpdated { id } }")
         .await;
-    let (code, ()) = tokio::join!(socket.close_code(Duration::from_secs(30)), node.stop());
+    campaign::start(&app, &token, &id).await;
+    eventually(
+        Duration::from_secs(30),
+        "the node to be dialing",
+        || async { (carrier.emulator.ledger().len() >= 2).then_some(()) },
+    )
+    .await;
+
+    // A job that is running when the signal comes: the account check, held by the slow carrier.
+    // The node's own periodic check may still be queued or running; wait for it to finish first.
+    eventually(
+        Duration::from_secs(30),
+        "the startup account check to finish",
+        || async {
+            (app.count("background_jobs WHERE job_type = 'check_twilio_accounts'")
+                .await
+                == 0)
+                .then_some(())
+        },
+    )
+    .await;
+    slow.emulator.set_faults(ringcast::emulator::Faults {
+        outage_ms: 3_000,
+        ..Default::default()
+    });
+    let mut conn = app.state.db.get().await.unwrap();
+    assert!(ringcast::jobs::queue::enqueue(
+        &mut conn,
+        &ringcast::twilio_accounts::jobs::CheckTwilioAccounts
+    )
+    .await
+    .unwrap());
+    drop(conn);
+    eventually(Duration::from_secs(10), "the account check to be running", || async {
+        // A running job's row is locked by the worker's transaction.
+        let waiting = app
+            .count("(SELECT id FROM background_jobs WHERE job_type = 'check_twilio_accounts' FOR UPDATE SKIP LOCKED) AS free")
+            .await;
+        let queued = app
+            .count("background_jobs WHERE job_type = 'check_twilio_accounts'")
+            .await;
+        (queued == 1 && waiting == 0).then_some(())
+    })
+    .await;
+
+    let (code, signalled) = tokio::join!(socket.close_code(Duration::from_secs(30)), node.stop());
     assert_eq!(
         code,
         Some(1001),
         "a close frame saying the server is going away"
     );
-    // The periodic jobs the node scheduled in its first second are not this test's subject.
-    app.execute_sql("DELETE FROM background_jobs").await;
+
+    // Nothing claimed or placed after the signal, though contacts were still due.
+    let late: Vec<_> = carrier
+        .emulator
+        .ledger()
+        .into_iter()
+        .filter(|entry| entry.created_at > signalled)
+        .collect();
+    assert!(
+        late.is_empty(),
+        "placed after SIGTERM at {signalled}: {late:?}"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "calls WHERE created_at > '{}'",
+            signalled.to_rfc3339()
+        ))
+        .await,
+        0,
+        "calls recorded after SIGTERM"
+    );
+    assert!(
+        app.count(&format!(
+            "campaign_contacts WHERE campaign_id = '{id}' AND state = 'PENDING'"
+        ))
+        .await
+            > 0,
+        "the campaign still had due contacts"
+    );
+    // What was claimed but still waiting for its pacing slot was canceled unsent (its contact
+    // gets another attempt), not left for reconciliation to guess about.
+    assert_eq!(
+        app.count("calls WHERE twilio_sid IS NULL AND status <> 'CANCELED'")
+            .await,
+        0,
+        "a claimed call was left neither placed nor canceled"
+    );
+    // The job running at the signal finished: its row is gone and its effect is recorded.
+    assert_eq!(
+        app.count("background_jobs WHERE job_type = 'check_twilio_accounts'")
+            .await,
+        0,
+        "the running job was abandoned"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "twilio_accounts WHERE id = '{}' AND last_checked_at > '{}'",
+            slow_account,
+            signalled.to_rfc3339()
+        ))
+        .await,
+        1,
+        "the running job finished after the signal"
+    );
+    // What the node left in the queue was never started or failed: no retries, no errors.
+    assert_eq!(
+        app.count("background_jobs WHERE retries > 0 OR last_error IS NOT NULL")
+            .await,
+        0
+    );
+    app.drain_jobs().await;
 }

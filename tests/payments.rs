@@ -278,33 +278,74 @@ async fn the_same_notification_twenty_times_credits_once() {
             "{body}"
         );
     }
-    futures_util::future::join_all(
+    let concurrent = futures_util::future::join_all(
         (0..20).map(|_| post_json(format!("{webhooks}/zalopay"), &[], &callback)),
     )
     .await;
+    assert_eq!(zalopay_codes(&concurrent), vec![2; 20], "{concurrent:?}");
     assert_eq!(topup_credits(&app, z["id"].as_str().unwrap()).await, 1);
+
+    // ZaloPay: a first delivery raced by its own duplicates: exactly one answer says processed
+    // (1) and every other says duplicate (2); anything else would make ZaloPay call again.
+    let keys = sim(&app).keys().clone();
+    let raced = top_up(&app, &token, "ZALOPAY", 15_000).await;
+    let data = json!({"app_id": keys.zalopay_app_id, "app_trans_id": last_segment(raced["payUrl"].as_str().unwrap()),
+        "app_time": 1, "app_user": "u", "amount": 15_000, "embed_data": "{}", "item": "[]", "zp_trans_id": 4_242,
+        "server_time": 1, "channel": 38, "merchant_user_id": "", "user_fee_amount": 0, "discount_amount": 0})
+    .to_string();
+    let first =
+        json!({"data": data, "mac": zalopay::callback_mac(&keys.zalopay_key2, &data), "type": 1});
+    let concurrent = futures_util::future::join_all(
+        (0..20).map(|_| post_json(format!("{webhooks}/zalopay"), &[], &first)),
+    )
+    .await;
+    let mut codes = zalopay_codes(&concurrent);
+    codes.sort_unstable();
+    let mut expected = vec![1];
+    expected.extend([2; 19]);
+    assert_eq!(codes, expected, "{concurrent:?}");
+    assert_eq!(topup_credits(&app, raced["id"].as_str().unwrap()).await, 1);
 
     // SePay: one bank transaction id delivered 40 times.
     let b = top_up(&app, &token, "BANK_TRANSFER", 30_000).await;
     let transfer =
         json!({"amount": 30_000, "content": b["transferMemo"], "via": "sepay", "id": 777_001});
     for _ in 0..20 {
-        control(
+        let sent = control(
             format!("{}/bank/transfers", sim(&app).base()),
             transfer.clone(),
         )
         .await;
+        assert_eq!(sent["sepay"]["status"], 200, "{sent}");
     }
-    futures_util::future::join_all((0..20).map(|_| {
+    let concurrent = futures_util::future::join_all((0..20).map(|_| {
         control(
             format!("{}/bank/transfers", sim(&app).base()),
             transfer.clone(),
         )
     }))
     .await;
+    // SePay retries anything but a 2xx, so a duplicate must be acknowledged like the first.
+    assert!(
+        concurrent.iter().all(|sent| sent["sepay"]["status"] == 200),
+        "{concurrent:?}"
+    );
     assert_eq!(topup_credits(&app, b["id"].as_str().unwrap()).await, 1);
 
-    assert_eq!(posted(&app, &token).await, before + 60_000);
+    assert_eq!(posted(&app, &token).await, before + 75_000);
+}
+
+/// ZaloPay reads `return_code` from a 200 answer; any other status is a failed delivery to it.
+fn zalopay_codes(replies: &[(u16, String)]) -> Vec<i64> {
+    replies
+        .iter()
+        .map(|(status, body)| {
+            assert_eq!(*status, 200, "{body}");
+            serde_json::from_str::<Value>(body).unwrap()["return_code"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect()
 }
 
 #[tokio::test]

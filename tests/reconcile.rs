@@ -46,7 +46,7 @@ async fn lost_answers_silent_calls_and_never_placed_requests_all_converge() {
             .unwrap();
         for id in [lost, silent, never] {
             let call = Call::find(&mut conn, id).await.unwrap();
-            ringcast::billing::ledger::hold_call(&mut conn, &call, &rate, 10_000)
+            ringcast::billing::ledger::hold_call(&mut conn, call.billed(), &rate, 10_000)
                 .await
                 .ok()
                 .unwrap();
@@ -99,6 +99,15 @@ async fn lost_answers_silent_calls_and_never_placed_requests_all_converge() {
         "{report:?}"
     );
 
+    // Judged by the carrier's own record of each call, not by what we stored.
+    let carrier_lost = client.fetch_call(&placed.sid).await.unwrap();
+    let carrier_silent = client.fetch_call(&silent_sid).await.unwrap();
+    assert_eq!(
+        (carrier_lost.status.as_str(), carrier_silent.status.as_str()),
+        ("completed", "busy")
+    );
+    let carrier_seconds = carrier_lost.duration_secs().unwrap();
+    assert!(carrier_seconds > 0, "the emulator's answered call talks");
     let lost_call = stored(&app, lost).await;
     assert_eq!(
         lost_call.twilio_sid.as_deref(),
@@ -106,7 +115,14 @@ async fn lost_answers_silent_calls_and_never_placed_requests_all_converge() {
         "adopted, not re-dialed"
     );
     assert_eq!(lost_call.status.as_str(), "COMPLETED");
-    assert_eq!(stored(&app, silent).await.status.as_str(), "BUSY");
+    assert_eq!(
+        lost_call.duration_secs.map(i64::from),
+        Some(carrier_seconds),
+        "the carrier's duration"
+    );
+    let silent_call = stored(&app, silent).await;
+    assert_eq!(silent_call.status.as_str(), "BUSY");
+    assert_eq!(silent_call.duration_secs.unwrap_or(0), 0);
     let never_call = stored(&app, never).await;
     assert_eq!(never_call.status.as_str(), "FAILED");
     let mut conn = app.state.db.get().await.unwrap();
@@ -129,8 +145,19 @@ async fn lost_answers_silent_calls_and_never_placed_requests_all_converge() {
             .await,
         1
     );
-    let charged = app.count("ledger_entries WHERE kind = 'CALL_CHARGE'").await;
-    assert_eq!(charged, i64::from(lost_call.duration_secs.unwrap_or(0) > 0));
+    assert_eq!(
+        app.count(&format!(
+            "ledger_entries WHERE kind = 'CALL_CHARGE' AND call_id = '{lost}' AND amount < 0"
+        ))
+        .await,
+        1,
+        "the adopted call is charged once"
+    );
+    assert_eq!(
+        app.count("ledger_entries WHERE kind = 'CALL_CHARGE'").await,
+        1,
+        "nothing else is charged"
+    );
 
     // Running it again changes nothing.
     let again = ringcast::calls::reconcile::run(&app.state)
@@ -138,4 +165,111 @@ async fn lost_answers_silent_calls_and_never_placed_requests_all_converge() {
         .ok()
         .unwrap();
     assert_eq!(again.checked, 0);
+}
+
+/// A callback that stores the SID after reconciliation read the row, and before it decides.
+async fn land_initiated_callback(app: &TestApp, call_id: uuid::Uuid, sid: &str) {
+    use ringcast::calls::model::EventSource;
+    use ringcast::calls::status::{apply, StatusUpdate};
+    use ringcast::calls::CallStatus;
+    apply(
+        &app.state,
+        StatusUpdate {
+            call_id,
+            status: CallStatus::Initiated,
+            sequence: Some(0),
+            duration_secs: None,
+            answered_by: None,
+            twilio_sid: Some(sid.to_owned()),
+            occurred_at: chrono::Utc::now(),
+            source: EventSource::Webhook,
+            detail: serde_json::json!({"CallStatus": "initiated"}),
+        },
+    )
+    .await
+    .ok()
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_callback_between_reconciliations_read_and_decision_never_fails_a_placed_call() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(1).await;
+    let account = app.add_carrier_account(&admin, &carrier).await;
+    let (_, _, _, user) = app.user().await;
+    let from = carrier.numbers()[0].clone();
+    let client = carrier.client();
+
+    // Old enough that, seen without a SID and not found free on Twilio, it reads as never placed.
+    let id = app
+        .call_row(&user, &account, &from, "+84912345671", 11)
+        .await;
+    let placed = client
+        .create_call(&CreateCall {
+            to: "+84912345671".into(),
+            from: from.clone(),
+            twiml: Some("<Response><Say>hi</Say></Response>".to_owned()),
+            ..CreateCall::default()
+        })
+        .await
+        .unwrap();
+    let finished = eventually(Duration::from_secs(10), "the carrier to finish", || async {
+        let c = client.fetch_call(&placed.sid).await.unwrap();
+        (c.status == "completed").then_some(c)
+    })
+    .await;
+
+    let seen = stored(&app, id).await;
+    assert!(seen.twilio_sid.is_none());
+    land_initiated_callback(&app, id, &placed.sid).await;
+    ringcast::calls::reconcile::reconcile_one(&app.state, &seen)
+        .await
+        .ok()
+        .unwrap();
+
+    let call = stored(&app, id).await;
+    assert_eq!(call.twilio_sid.as_deref(), Some(placed.sid.as_str()));
+    assert_eq!(call.status.as_str(), "COMPLETED", "the carrier's state");
+    assert_eq!(
+        call.duration_secs.map(i64::from),
+        finished.duration_secs(),
+        "the carrier's duration"
+    );
+    assert!(finished.duration_secs().unwrap_or(0) > 0);
+    assert_eq!(carrier.emulator.ledger().len(), 1, "never dialed again");
+}
+
+#[tokio::test]
+async fn a_sid_stored_after_the_read_keeps_a_call_the_list_misses_from_being_closed() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(1).await;
+    let account = app.add_carrier_account(&admin, &carrier).await;
+    let (_, _, _, user) = app.user().await;
+    let from = carrier.numbers()[0].clone();
+
+    let id = app
+        .call_row(&user, &account, &from, "+84912345672", 11)
+        .await;
+    let seen = stored(&app, id).await;
+    // The carrier's list has nothing for this To/From, but a callback names a SID meanwhile.
+    land_initiated_callback(&app, id, "CA00000000000000000000000000000001").await;
+    let outcome = ringcast::calls::reconcile::reconcile_one(&app.state, &seen)
+        .await
+        .ok()
+        .unwrap();
+    assert!(
+        matches!(
+            outcome,
+            ringcast::calls::reconcile::Outcome::Asked { applied: false, .. }
+        ),
+        "{outcome:?}"
+    );
+    let call = stored(&app, id).await;
+    assert_eq!(
+        call.status.as_str(),
+        "INITIATED",
+        "not closed as never placed"
+    );
 }

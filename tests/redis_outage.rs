@@ -7,6 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
+use futures_util::FutureExt;
+use ringcast::calls::model::EventSource;
+use ringcast::calls::status::{apply, Applied, StatusUpdate};
+use ringcast::calls::CallStatus;
 use ringcast::config::Secret;
 use ringcast::dispatcher::Dispatcher;
 use serde_json::{json, Value};
@@ -18,29 +22,34 @@ use crate::helpers::carrier::Carrier;
 use crate::helpers::{eventually, TestApp};
 
 struct PrivateRedis {
-    port: u16,
+    /// A unix socket of its own: no TCP port to pick, so no race with other tests for one,
+    /// and the same address again when it restarts.
+    socket: std::path::PathBuf,
     server: Option<Child>,
 }
 
 impl PrivateRedis {
     async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut redis = Self { port, server: None };
+        let socket = std::env::temp_dir().join(format!(
+            "ringcast-redis-{}.sock",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let mut redis = Self {
+            socket,
+            server: None,
+        };
         redis.up().await;
         redis
     }
 
     fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        format!("redis+unix://{}", self.socket.display())
     }
 
     async fn up(&mut self) {
         let server = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--port", "0", "--unixsocket"])
+            .arg(&self.socket)
             .args(["--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .kill_on_drop(true)
@@ -61,10 +70,31 @@ impl PrivateRedis {
         .await;
     }
 
+    /// SIGSTOP: connections stay open and commands go into the socket, but nothing answers.
+    fn freeze(&self) {
+        self.signal(nix::sys::signal::Signal::SIGSTOP);
+    }
+
+    fn thaw(&self) {
+        self.signal(nix::sys::signal::Signal::SIGCONT);
+    }
+
+    fn signal(&self, signal: nix::sys::signal::Signal) {
+        let server = self.server.as_ref().expect("redis-server is running");
+        let pid = nix::unistd::Pid::from_raw(server.id().unwrap() as i32);
+        nix::sys::signal::kill(pid, signal).unwrap();
+    }
+
     async fn down(&mut self) {
         let mut server = self.server.take().expect("redis-server is running");
         server.kill().await.unwrap();
         server.wait().await.unwrap();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.socket);
     }
 }
 
@@ -117,7 +147,7 @@ async fn redis_stopped_and_started_the_campaign_goes_on_at_its_pace_and_subscrip
     tokio::spawn(
         Dispatcher::with_clock(app.state.clone(), Arc::new(vn_morning)).run(workers.clone()),
     );
-    tokio::spawn(app.runner().run(app.db.url.clone(), workers.clone()));
+    let jobs = tokio::spawn(app.runner().run(app.db.url.clone(), workers.clone()));
 
     socket.next_payload(Duration::from_secs(30)).await;
     redis.down().await;
@@ -200,4 +230,128 @@ async fn redis_stopped_and_started_the_campaign_goes_on_at_its_pace_and_subscrip
             window.len()
         );
     }
+    // The workers may still hold or have queued a job when the campaign reads COMPLETED (one
+    // was left on one run in 20): let them finish, then run what is left; a failing job stays
+    // queued and fails the test's queue check.
+    workers.cancel();
+    let _ = jobs.await;
+    app.drain_jobs().await;
+}
+
+fn status_update(call_id: uuid::Uuid, status: CallStatus) -> StatusUpdate {
+    StatusUpdate {
+        call_id,
+        status,
+        sequence: None,
+        duration_secs: status.is_final().then_some(30),
+        answered_by: None,
+        twilio_sid: None,
+        occurred_at: Utc::now(),
+        source: EventSource::Webhook,
+        detail: json!({}),
+    }
+}
+
+/// `status::apply` gives its connection back before it publishes: with one database
+/// connection and a Redis that takes commands but never answers, ten status updates all commit
+/// while an earlier one is still waiting on its publishes. Were the connection held across the
+/// publish, none of them could commit before that one returned (the mutant fails every time).
+/// No duration is asserted; the fixed code has the first update's two bounded publish waits
+/// (2 x 250 ms) for ten small transactions, which is its only reliance on the clock.
+#[tokio::test]
+async fn status_updates_never_wait_for_a_connection_held_by_a_publish_to_a_silent_redis() {
+    let redis = PrivateRedis::start().await;
+    let url = redis.url();
+    let app = TestApp::builder()
+        .without_redis()
+        .config(|c| {
+            c.redis_url = Some(Secret::new(url));
+            c.database_pool_size = 1;
+        })
+        .build()
+        .await;
+    assert_eq!(app.state.events.backend(), "redis");
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(1).await;
+    let account = app.add_carrier_account(&admin, &carrier).await;
+    let (_, _, _, user) = app.user().await;
+    let from = carrier.numbers()[0].clone();
+    let first = app
+        .call_row(&user, &account, &from, "+84912345600", 0)
+        .await;
+    let mut others = Vec::new();
+    for i in 1..=10 {
+        others.push(
+            app.call_row(&user, &account, &from, &format!("+849123456{i:02}"), 0)
+                .await,
+        );
+    }
+    // Watches the database without taking the app's only connection.
+    let watcher = ringcast::db::pool(&app.db.url, 1).unwrap();
+    let count = |sql: String| {
+        let watcher = watcher.clone();
+        async move {
+            #[derive(diesel::QueryableByName)]
+            struct N {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let mut conn = watcher.get().await.unwrap();
+            diesel_async::RunQueryDsl::get_result::<N>(diesel::sql_query(sql), &mut conn)
+                .await
+                .unwrap()
+                .n
+        }
+    };
+
+    redis.freeze();
+    // A final status publishes twice (the call, then the balance), each waiting for Redis.
+    let state = app.state.clone();
+    let publishing =
+        tokio::spawn(
+            async move { apply(&state, status_update(first, CallStatus::Completed)).await },
+        );
+    eventually(
+        Duration::from_secs(10),
+        "the first update to commit",
+        || {
+            count(format!(
+                "SELECT count(*) AS n FROM calls WHERE id = '{first}' AND status = 'COMPLETED'"
+            ))
+            .then(|n| async move { (n == 1).then_some(()) })
+        },
+    )
+    .await;
+    let ringing: Vec<_> = others
+        .iter()
+        .map(|&id| {
+            let state = app.state.clone();
+            tokio::spawn(async move { apply(&state, status_update(id, CallStatus::Ringing)).await })
+        })
+        .collect();
+    eventually(
+        Duration::from_secs(10),
+        "the other updates to commit",
+        || {
+            count("SELECT count(*) AS n FROM calls WHERE status = 'RINGING'".to_owned())
+                .then(|n| async move { (n == 10).then_some(()) })
+        },
+    )
+    .await;
+    assert!(
+        !publishing.is_finished(),
+        "the other updates committed only once the publishing one had returned: it held the \
+         connection while it waited for Redis"
+    );
+    for update in ringing {
+        assert!(matches!(
+            update.await.unwrap().ok().unwrap(),
+            Applied::Changed { .. }
+        ));
+    }
+    assert!(matches!(
+        publishing.await.unwrap().ok().unwrap(),
+        Applied::Changed { .. }
+    ));
+    redis.thaw();
 }

@@ -1,7 +1,9 @@
 //! Secrets stay secret: a node logging at debug level (trace for our own code) runs Twilio
 //! accounts, a campaign and every kind of top-up, and then neither its log, nor any GraphQL
 //! response it gave, nor a dump of the database holds a Twilio auth token, a gateway key or
-//! any other credential in clear.
+//! any other credential in clear. Keys are looked for in every form a careless line could
+//! write them: as configured, hex in either case, base64 standard or URL-safe with or without
+//! padding, and for the encryption key the same forms of the 32 bytes it decodes to.
 
 use std::time::Duration;
 
@@ -25,6 +27,51 @@ async fn control(url: String, body: Value) -> Value {
         .await
         .unwrap();
     reply.json().await.unwrap()
+}
+
+/// `key` as configured and every encoding of its bytes: hex in both cases, base64 standard and
+/// URL-safe, padded and not.
+fn encodings(what: &str, key: &str) -> Vec<(String, String)> {
+    let mut out = vec![
+        (what.to_owned(), key.to_owned()),
+        (format!("{what} in upper case"), key.to_uppercase()),
+    ];
+    out.extend(
+        byte_encodings(key.as_bytes())
+            .into_iter()
+            .map(|(how, v)| (format!("{what} as {how}"), v)),
+    );
+    out
+}
+
+fn byte_encodings(bytes: &[u8]) -> Vec<(&'static str, String)> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    vec![
+        ("hex", hex::encode(bytes)),
+        ("upper-case hex", hex::encode_upper(bytes)),
+        ("base64", STANDARD.encode(bytes)),
+        ("unpadded base64", STANDARD_NO_PAD.encode(bytes)),
+        ("URL-safe base64", URL_SAFE.encode(bytes)),
+        ("unpadded URL-safe base64", URL_SAFE_NO_PAD.encode(bytes)),
+    ]
+}
+
+/// The encryption key is base64 of 32 bytes: those bytes, encoded any way, are the key too.
+fn decoded_key_encodings(key: &str) -> Vec<(String, String)> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(key)
+        .expect("ENCRYPTION_KEY is base64");
+    assert_eq!(bytes.len(), 32, "an AES-256 key");
+    let mut out: Vec<_> = byte_encodings(&bytes)
+        .into_iter()
+        .map(|(how, v)| (format!("the encryption key's bytes as {how}"), v))
+        .collect();
+    // As a `Debug` of the byte array would print them.
+    out.push((
+        "the encryption key's bytes as a list".into(),
+        format!("{bytes:?}"),
+    ));
+    out
 }
 
 const TOP_UP: &str =
@@ -168,31 +215,54 @@ async fn no_credential_reaches_the_log_a_response_or_the_plain_database() {
     let basic = |sid: &str, token: &str| {
         base64::engine::general_purpose::STANDARD.encode(format!("{sid}:{token}"))
     };
-    let secrets = [
+    // Destructured whole: a new gateway setting is a compile error until it is sorted here.
+    let SimKeys {
+        // Identifiers sent in the clear in every order and shown on payment pages.
+        momo_partner_code: _,
+        zalopay_app_id: _,
+        momo_access_key,
+        momo_secret_key,
+        zalopay_key1,
+        zalopay_key2,
+        sepay_api_key,
+        casso_checksum_key,
+    } = sim_keys;
+    let keys_to_hide = [
         ("the Twilio auth token", carrier.auth_token.clone()),
-        (
-            "the Twilio basic credentials",
-            basic(&carrier.account_sid, &carrier.auth_token),
-        ),
         ("the wrong Twilio auth token", wrong_token.clone()),
-        (
-            "the wrong basic credentials",
-            basic(&wrong.account_sid, &wrong_token),
-        ),
-        ("the MoMo secret key", sim_keys.momo_secret_key),
-        ("the ZaloPay key1", sim_keys.zalopay_key1),
-        ("the ZaloPay key2", sim_keys.zalopay_key2),
-        ("the SePay API key", sim_keys.sepay_api_key),
-        ("the Casso checksum key", sim_keys.casso_checksum_key),
+        ("the MoMo access key", momo_access_key),
+        ("the MoMo secret key", momo_secret_key),
+        ("the ZaloPay key1", zalopay_key1),
+        ("the ZaloPay key2", zalopay_key2),
+        ("the SePay API key", sepay_api_key),
+        ("the Casso checksum key", casso_checksum_key),
         ("the JWT secret", app.jwt_secret.clone()),
         (
             "the encryption key",
             keys.encryption_key.expose().to_owned(),
         ),
+    ];
+    let mut secrets: Vec<(String, String)> = keys_to_hide
+        .iter()
+        .flat_map(|(what, key)| encodings(what, key))
+        .collect();
+    secrets.extend(decoded_key_encodings(keys.encryption_key.expose()));
+    let sessions = [
         ("the admin password", app.admin_password.clone()),
         ("an access token", access_token.clone()),
         ("a refresh token", refresh_token),
     ];
+    secrets.extend(sessions.iter().map(|(w, v)| (w.to_string(), v.clone())));
+    secrets.extend([
+        (
+            "the Twilio basic credentials".to_owned(),
+            basic(&carrier.account_sid, &carrier.auth_token),
+        ),
+        (
+            "the wrong basic credentials".to_owned(),
+            basic(&wrong.account_sid, &wrong_token),
+        ),
+    ]);
 
     let log = node.log();
     // The log is really at debug level and really covers the work above, or this proves nothing.
@@ -209,16 +279,26 @@ async fn no_credential_reaches_the_log_a_response_or_the_plain_database() {
     let dump = String::from_utf8_lossy(&dump.stdout).into_owned();
     assert!(dump.contains(&carrier.account_sid), "the dump has the data");
     let responses = api.responses();
+    let mut found = Vec::new();
     for (what, secret) in &secrets {
-        assert!(!log.contains(secret.as_str()), "{what} is in the log");
-        assert!(!dump.contains(secret.as_str()), "{what} is in the database");
-        if what != &"an access token" && what != &"a refresh token" && what != &"the admin password"
-        {
-            assert!(
-                !responses.contains(secret.as_str()),
-                "{what} is in a GraphQL response"
-            );
+        if log.contains(secret.as_str()) {
+            found.push(format!("{what} is in the log"));
+        }
+        if dump.contains(secret.as_str()) {
+            found.push(format!("{what} is in the database"));
+        }
+        // A login response carries the session's own tokens, by design.
+        let own_session = sessions.iter().any(|(w, _)| w == what);
+        if !own_session && responses.contains(secret.as_str()) {
+            found.push(format!("{what} is in a GraphQL response"));
         }
     }
+    assert!(
+        found.is_empty(),
+        "{} of {} forms found:\n{}",
+        found.len(),
+        secrets.len(),
+        found.join("\n")
+    );
     node.stop().await;
 }

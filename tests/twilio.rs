@@ -554,6 +554,14 @@ async fn inbound_calls_forward_play_or_reject() {
     )
     .await
     .assert_ok();
+    // A forwarded leg shows the number as caller ID, which needs a tested (ACTIVE) account.
+    app.gql_as(
+        &admin,
+        "mutation($id: ID!) { testTwilioAccount(id: $id) { twilioAccount { status } } }",
+        json!({"id": account}),
+    )
+    .await
+    .assert_ok();
     let forwarding =
         "mutation($i: SetDidForwardingInput!) { setDidForwarding(input: $i) { did { id } } }";
     app.gql_as(

@@ -4,7 +4,8 @@
 //! and with two on the same database, against a bare SKIP LOCKED claim loop in SQL with as
 //! many loops as processes.
 //!
-//! `CALLS` (10,000) distinct numbers inside their calling hours, spread over `ACCOUNTS` (20)
+//! `CALLS` (10,000) distinct numbers inside their calling hours at whatever hour the bench
+//! runs (the processes use the real clock), spread over `ACCOUNTS` (20)
 //! Twilio accounts on the emulator, each paced at the 100 calls/s the app allows, with one
 //! owner and number per account and at least two campaigns per owner (50 calls/s and 500
 //! concurrent calls each, the app's maxima), so pacing admits well over 1,000 calls/s and the
@@ -12,23 +13,24 @@
 //! callbacks, so nothing but placement runs.
 //!
 //! Then a breakdown in this process on a fresh database: the claim transactions alone, one
-//! after another as the dispatcher runs them (`dispatcher::claim::next`), and the placements
-//! alone (`dispatcher::place::place`: REST create, SID committed), 64 at a time.
+//! after another as the dispatcher runs them (`dispatcher::claim::next`, a campaign's batch
+//! each), and the placements alone (`dispatcher::place::place`: REST create, SID committed),
+//! 64 at a time, on a clock fixed to a Vietnamese morning and Vietnamese numbers.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail};
-use chrono::Utc;
 use diesel::sql_types::{BigInt, Double, Nullable};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use futures_util::future::try_join_all;
 use futures_util::{stream, StreamExt, TryStreamExt};
-use ringcast::dispatcher::claim::{self, Claimed};
+use ringcast::dispatcher::claim;
 use ringcast::dispatcher::place;
 use serde_json::{json, Value};
 
 use crate::support::{
-    env_usize, numbers_open_now, ratio, string_at, thousands, Carrier, Node, Row, Scratch, World,
+    env_usize, numbers_open_now, ratio, string_at, thousands, vietnamese_morning, vn_numbers,
+    Carrier, Node, Row, Scratch, World,
 };
 
 /// The app's ceiling per campaign; no call ends during the run, so no campaign gets more.
@@ -86,7 +88,10 @@ pub struct Fleet {
     pub campaigns: Vec<(String, String)>,
 }
 
-pub async fn prepare(world: &World, calls: usize, accounts: usize) -> anyhow::Result<Fleet> {
+/// `accounts` accounts and owners, at least two campaigns each, and `numbers` spread over
+/// the campaigns (none get contacts when `numbers` is empty).
+pub async fn prepare(world: &World, numbers: &[String], accounts: usize) -> anyhow::Result<Fleet> {
+    let calls = numbers.len();
     let mut carrier = Carrier::start(true).await?;
     for _ in 0..accounts {
         carrier.account(world, 100.0).await?;
@@ -124,7 +129,6 @@ pub async fn prepare(world: &World, calls: usize, accounts: usize) -> anyhow::Re
         owners.push((token, did.clone()));
     }
     let count = (2 * accounts).max(calls.div_ceil(MAX_CONCURRENT));
-    let numbers = numbers_open_now(0, calls)?;
     let mut campaigns = Vec::new();
     for k in 0..count {
         let (token, did) = &owners[k % owners.len()];
@@ -243,7 +247,7 @@ async fn measure(
 ) -> anyhow::Result<(f64, f64, String)> {
     let world = World::start(&url, 16).await?;
     let setup = Instant::now();
-    let fleet = prepare(&world, calls, accounts).await?;
+    let fleet = prepare(&world, &numbers_open_now(0, calls)?, accounts).await?;
     start_all(&world, &fleet).await?;
     println!(
         "  {processes} process(es): {} campaigns of {} owners ready in {:.1} s",
@@ -258,7 +262,14 @@ async fn measure(
         node.stop().await?;
     }
     waited?;
-    // From the first claim to the last SID committed, as the database recorded them.
+    let (placed, detail) = placement_rate(&world).await?;
+    let baseline = claim_loop(&world, calls, processes).await?;
+    Ok((placed, baseline, detail))
+}
+
+/// Calls placed per second, from the first claim to the last SID committed as the database
+/// recorded them, and a line on the claim-to-SID latency.
+pub async fn placement_rate(world: &World) -> anyhow::Result<(f64, String)> {
     let span: Span = {
         let mut conn = world.state.db.get().await?;
         diesel::sql_query(
@@ -272,15 +283,13 @@ async fn measure(
         .await?
     };
     let secs = span.secs.ok_or_else(|| anyhow!("no calls placed"))?;
-    let placed = span.n as f64 / secs;
     let detail = format!(
         "{} calls placed in {secs:.2} s; claim to SID committed p50 {:.0} ms, p99 {:.0} ms",
         span.n,
         span.p50.unwrap_or(0.0) * 1000.0,
         span.p99.unwrap_or(0.0) * 1000.0
     );
-    let baseline = claim_loop(&world, calls, processes).await?;
-    Ok((placed, baseline, detail))
+    Ok((span.n as f64 / secs, detail))
 }
 
 /// The floor: `loops` connections each claiming one row at a time (SELECT ... FOR UPDATE SKIP
@@ -336,19 +345,18 @@ async fn claim_loop(world: &World, rows: usize, loops: usize) -> anyhow::Result<
 /// (claims/s, placements/s, bare claim loop/s) measured in this process.
 async fn breakdown(url: String, calls: usize, accounts: usize) -> anyhow::Result<(f64, f64, f64)> {
     let world = World::start(&url, 16).await?;
-    let fleet = prepare(&world, calls, accounts).await?;
+    let now = vietnamese_morning();
+    world.state.clock.fix(now);
+    let fleet = prepare(&world, &vn_numbers(0, calls), accounts).await?;
     start_all(&world, &fleet).await?;
     let mut placements = Vec::with_capacity(calls);
     let started = Instant::now();
-    loop {
-        match claim::next(&world.state, Utc::now())
-            .await
-            .map_err(|e| e.into_anyhow())?
-        {
-            Claimed::Nothing => break,
-            Claimed::Placed(placement) => placements.push(*placement),
-            Claimed::Handled | Claimed::Paused(_) => {}
-        }
+    let mut cursor = None;
+    while let Some(batch) = claim::next(&world.state, now, &mut cursor)
+        .await
+        .map_err(|e| e.into_anyhow())?
+    {
+        placements.extend(batch.placements);
     }
     let claims = placements.len() as f64 / started.elapsed().as_secs_f64();
     if placements.len() < calls {

@@ -33,7 +33,11 @@ pub async fn run() -> anyhow::Result<Vec<Row>> {
 }
 
 /// Runs `op(i)` from `clients` tasks until `length` has passed; (per second, latencies).
-async fn timed<F, Fut>(clients: usize, length: Duration, op: F) -> anyhow::Result<(f64, Latencies)>
+pub async fn timed<F, Fut>(
+    clients: usize,
+    length: Duration,
+    op: F,
+) -> anyhow::Result<(f64, Latencies)>
 where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,

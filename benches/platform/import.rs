@@ -1,6 +1,7 @@
 //! Import: a `ROWS`-row (1,000,000) contact CSV through `importContacts`' service (parsed and
-//! validated row by row on the blocking pool, COPY into a staging table, one deduplicating
-//! INSERT), against `psql \copy` of the same file into a table of its three text columns.
+//! validated row by row on the blocking pool, batched array INSERTs into a staging table on a
+//! pooled connection, one deduplicating INSERT), against `psql \copy` of the same file into a
+//! table of its three text columns.
 //! Then where the time goes: every number through the same validation alone, and the
 //! deduplicating INSERT into `campaign_contacts` alone (from the rows psql copied). Also the
 //! process's peak memory, which stays flat however large the file is.
@@ -120,7 +121,7 @@ async fn compare(
         role: Role::User,
     };
     let started = Instant::now();
-    let report = ringcast::contacts::import::import(
+    let report = ringcast::campaigns::contacts::import::import(
         &world.state,
         &viewer,
         target,

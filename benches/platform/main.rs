@@ -4,17 +4,25 @@
 //!
 //! ```sh
 //! cargo bench --bench platform                      # everything, full size
-//! cargo bench --bench platform -- dispatch webhooks # some of: dispatch webhooks graphql subscriptions import
+//! cargo bench --bench platform -- dispatch webhooks # some of: dispatch webhooks graphql import scale stats subscriptions
 //! CALLS=1000 ROWS=20000 SUBSCRIBERS=500 cargo bench --bench platform   # a quick smoke run
 //! ```
 //!
 //! Sizes: `CALLS` (dispatch, 10,000), `WEBHOOK_CALLS` (5,000 calls, four callbacks each),
 //! `ROWS` (calls for the GraphQL reads and CSV rows for the import, 1,000,000),
-//! `SUBSCRIBERS` (10,000), `DURATION` (seconds per timed phase, 10). See each module.
+//! `SUBSCRIBERS` (10,000), `DURATION` (seconds per timed phase, 10), `SCALE_CONTACTS` (1,000,000
+//! against `SCALE_BASE`, 10,000), `STATS_CONTACTS` (1,000,000) and `STATS_CALLS` (500,000).
+//! See each module.
+
+#[path = "../../tests/helpers/calling_hours.rs"]
+#[expect(dead_code, reason = "shared with the tests, which use more of it")]
+mod calling_hours;
 
 mod dispatch;
 mod graphql;
 mod import;
+mod scale;
+mod stats;
 mod subscriptions;
 mod support;
 mod webhooks;
@@ -23,7 +31,15 @@ use support::Row;
 
 /// In the order they run: the subscriptions' 10,000 sockets last, so the import's memory
 /// figure is its own.
-const SCENARIOS: [&str; 5] = ["dispatch", "webhooks", "graphql", "import", "subscriptions"];
+const SCENARIOS: [&str; 7] = [
+    "dispatch",
+    "webhooks",
+    "graphql",
+    "import",
+    "scale",
+    "stats",
+    "subscriptions",
+];
 
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; everything else not starting with '-' picks scenarios.
@@ -65,6 +81,8 @@ async fn run(picked: &[&str]) -> anyhow::Result<()> {
             "webhooks" => webhooks::run().await,
             "graphql" => graphql::run().await,
             "subscriptions" => subscriptions::run().await,
+            "scale" => scale::run().await,
+            "stats" => stats::run().await,
             _ => import::run().await,
         };
         println!("   load average at the end: {}", support::load_average());

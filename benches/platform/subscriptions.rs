@@ -189,10 +189,16 @@ async fn measure(
     }
 
     let channel = format!("ringcast:bench:{}", uuid::Uuid::new_v4().simple());
+    // Each bench user holds subscribers / users sockets, far above a real user's cap.
+    let sockets_per_user = subscribers.div_ceil(users).to_string();
     let node = Node::start(
         "serve",
         &url,
-        &[("REDIS_URL", &redis_url()), ("EVENTS_CHANNEL", &channel)],
+        &[
+            ("REDIS_URL", &redis_url()),
+            ("EVENTS_CHANNEL", &channel),
+            ("WS_MAX_SOCKETS_PER_USER", &sockets_per_user),
+        ],
     )
     .await?;
     let fleet = Fleet {

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use ringcast::app::AppState;
 use ringcast::config::{Config, Secret};
@@ -287,6 +287,8 @@ impl World {
             admin_email: Some(ADMIN_EMAIL.into()),
             admin_password: Some(Secret::new(ADMIN_PASSWORD)),
             data_dir: std::env::temp_dir().join("ringcast-bench-data"),
+            // Tokens are minted once per run; they must outlive it.
+            access_token_ttl: std::time::Duration::from_secs(6 * 3600),
             ..Config::default()
         };
         let shutdown = CancellationToken::new();
@@ -414,10 +416,10 @@ pub fn string_at(value: &Value, path: &str) -> anyhow::Result<String> {
 
 /// An access token for a user made with SQL (registering thousands through argon2 is slow).
 pub async fn mint_token(state: &AppState, user: uuid::Uuid) -> anyhow::Result<String> {
-    let mut conn = state.db.get().await?;
-    let user = ringcast::users::User::find(&mut conn, user).await?;
-    ringcast::auth::tokens::issue_access_token(JWT_SECRET, &user, 6 * 3600, Utc::now())
-        .map_err(|e| anyhow!("token: {e:?}"))
+    let session = ringcast::auth::service::session_without_password(state, user)
+        .await
+        .map_err(|e| e.into_anyhow())?;
+    Ok(session.access_token)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -495,55 +497,94 @@ impl Drop for Carrier {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Numbers that may be called now
+// Numbers that may be called
 
 /// `count` distinct mobile numbers (from `offset`) in a country whose calling hours are open
-/// now and for the next two hours, so processes on the real clock dial them at once.
+/// now and for the next 30 minutes at least, for `ringcast` processes on the real clock (the
+/// plans are tested for every hour in `tests/helpers/calling_hours.rs`).
 pub fn numbers_open_now(offset: usize, count: usize) -> anyhow::Result<Vec<String>> {
-    // (country, prefix, digits after it); every number ends in 1 (the emulator answers).
-    const PLANS: [(&str, &str, usize); 5] = [
-        ("GB", "+447400", 6),
-        ("JP", "+8190", 8),
-        ("US", "+14152", 6),
-        ("IN", "+9198", 8),
-        ("NZ", "+64211", 6),
-    ];
-    let now = Utc::now();
-    let open = |country: &str, at: chrono::DateTime<Utc>| {
-        let close = if country == "VN" { 20 } else { 21 };
-        ringcast::compliance::zones::zones_of(country)
-            .map(|zones| {
-                zones.iter().all(|zone| {
-                    let local = at.with_timezone(zone).time();
-                    local >= chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default()
-                        && local < chrono::NaiveTime::from_hms_opt(close, 0, 0).unwrap_or_default()
-                })
-            })
-            .unwrap_or(false)
-    };
-    let (country, prefix, width) = PLANS
-        .iter()
-        .find(|(c, _, _)| open(c, now) && open(c, now + chrono::Duration::hours(2)))
-        .or_else(|| {
-            PLANS
-                .iter()
-                .find(|(c, _, _)| open(c, now) && open(c, now + chrono::Duration::minutes(30)))
-        })
-        .ok_or_else(|| anyhow!("no country of the plan is inside its calling hours"))?;
-    let capacity = 10usize.pow(*width as u32) / 10;
-    if offset + count > capacity {
-        bail!("{country}: only {capacity} numbers in the plan");
+    crate::calling_hours::numbers_open_at(Utc::now(), offset, count)
+        .map(|(_, numbers)| numbers)
+        .map_err(|e| anyhow!(e))
+}
+
+/// 10:00 in Ho Chi Minh City today: the clock of scenarios that dial in this process, fixed
+/// so that Vietnamese numbers are inside their calling hours whenever the bench runs.
+pub fn vietnamese_morning() -> DateTime<Utc> {
+    let today = Utc::now().date_naive();
+    today
+        .and_hms_opt(3, 0, 0)
+        .map_or_else(Utc::now, |t| t.and_utc())
+}
+
+/// Makes this process's request handlers and `dispatcher` judge calling hours at
+/// [`vietnamese_morning`]; returns the dispatcher to run.
+pub fn fixed_clock_dispatcher(world: &World) -> ringcast::dispatcher::Dispatcher {
+    let at = vietnamese_morning();
+    world.state.clock.fix(at);
+    ringcast::dispatcher::Dispatcher::with_clock(
+        world.state.clone(),
+        std::sync::Arc::new(move || at),
+    )
+}
+
+/// The `i`-th Vietnamese mobile number (+84 90 and seven digits: room for 10,000,000).
+pub fn vn_number(i: usize) -> String {
+    format!("+8490{:07}", i % 10_000_000)
+}
+
+/// `count` Vietnamese mobile numbers from `offset`, for scenarios on [`vietnamese_morning`].
+pub fn vn_numbers(offset: usize, count: usize) -> Vec<String> {
+    (offset..offset + count).map(vn_number).collect()
+}
+
+/// Writes `count` contacts of `campaign` with `COPY ... FROM STDIN` (Vietnamese numbers,
+/// `state(i)` giving each one's state and skip reason), as a bulk load would, not through the
+/// API; then analyzes the table.
+pub async fn copy_contacts(
+    database_url: &str,
+    campaign: uuid::Uuid,
+    count: usize,
+    state: impl Fn(usize) -> (&'static str, Option<&'static str>),
+) -> anyhow::Result<()> {
+    use futures_util::SinkExt;
+    if count > 10_000_000 {
+        bail!("only 10,000,000 Vietnamese numbers in the plan");
     }
-    let numbers: Vec<String> = (offset..offset + count)
-        .map(|i| format!("{prefix}{:0width$}", i * 10 + 1, width = *width))
-        .collect();
-    for n in numbers.iter().take(1).chain(numbers.iter().last()) {
-        let parsed = ringcast::phone::parse(n, "VN").map_err(|e| anyhow!("{n}: {e:?}"))?;
-        if parsed.country.as_deref() != Some(*country) {
-            bail!("{n} is not a {country} number");
+    let (client, connection) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await?;
+    let connection = tokio::spawn(connection);
+    let sink = client
+        .copy_in::<_, std::io::Cursor<Vec<u8>>>(
+            "COPY campaign_contacts (campaign_id, phone, country, name, vars, state, skip_reason) FROM STDIN",
+        )
+        .await?;
+    futures_util::pin_mut!(sink);
+    let mut chunk = String::new();
+    for i in 0..count {
+        let (state, reason) = state(i);
+        chunk.push_str(&format!(
+            "{campaign}\t{}\tVN\tKhách {i}\t{{\"time\": \"9:00\"}}\t{state}\t{}\n",
+            vn_number(i),
+            reason.unwrap_or("\\N")
+        ));
+        if chunk.len() > 1 << 20 {
+            sink.send(std::io::Cursor::new(
+                std::mem::take(&mut chunk).into_bytes(),
+            ))
+            .await?;
         }
     }
-    Ok(numbers)
+    sink.send(std::io::Cursor::new(chunk.into_bytes())).await?;
+    let copied = sink.as_mut().finish().await?;
+    if copied != count as u64 {
+        bail!("COPY wrote {copied} contacts of {count}");
+    }
+    client
+        .batch_execute("VACUUM ANALYZE campaign_contacts")
+        .await?;
+    drop(client);
+    connection.await??;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -583,6 +624,11 @@ impl Node {
             .env("DATA_DIR", &dir)
             .env("PORT", "0")
             .env("BIND_HOST", "127.0.0.1")
+            // The emulators this bench runs may receive the credentials registered for them.
+            .env(
+                "TWILIO_ALLOWED_BASE_URLS",
+                ringcast::twilio::endpoint::allowed().join(","),
+            )
             .env(
                 "RUST_LOG",
                 std::env::var("NODE_LOG").unwrap_or_else(|_| "warn".into()),
@@ -644,7 +690,8 @@ pub async fn bulk_account(world: &World) -> anyhow::Result<uuid::Uuid> {
         name: "Bulk".into(),
         account_sid: format!("AC{}", uuid::Uuid::new_v4().simple()),
         auth_token: uuid::Uuid::new_v4().simple().to_string(),
-        api_base_url: Some("http://127.0.0.1:9".into()),
+        // Twilio's own host is always allowed, and this account is never contacted.
+        api_base_url: Some("https://api.twilio.com".into()),
         calls_per_second: Some(1.0),
     };
     let account = ringcast::twilio_accounts::service::add(&world.state, None, input, false)

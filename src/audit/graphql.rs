@@ -42,7 +42,10 @@ pub struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// Newest first.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::cost::page(first, child_complexity)"
+    )]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -76,6 +76,7 @@ pub struct AuthQuery;
 #[Object]
 impl AuthQuery {
     /// The signed-in user.
+    #[graphql(complexity = "crate::graphql::cost::LOOKUP + child_complexity")]
     async fn me(&self, ctx: &Context<'_>) -> Result<UserNode> {
         let viewer = ctx.viewer()?;
         Ok(UserNode(
@@ -97,7 +98,8 @@ impl AuthMutation {
             name: input.name,
             role: Role::User,
         };
-        Ok(service::register(ctx.state(), account).await?.into())
+        let ip = ctx.request_meta().ip;
+        Ok(service::register(ctx.state(), account, &ip).await?.into())
     }
 
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {

@@ -3,28 +3,11 @@
 pub mod graphql;
 pub mod jobs;
 pub mod model;
-pub mod password;
 pub mod service;
 pub mod throttle;
 pub mod tokens;
 
-use uuid::Uuid;
-
-use crate::users::Role;
-
-/// The authenticated caller of a request, re-read from the database for every request
-/// so a suspension or role change takes effect at once.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Viewer {
-    pub id: Uuid,
-    pub role: Role,
-}
-
-impl Viewer {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-}
+pub use crate::viewer::Viewer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -32,6 +15,8 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("too many failed sign-in attempts; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
+    #[error("too many sign-ups from this address; try again in {retry_after_secs} seconds")]
+    SignupThrottled { retry_after_secs: u64 },
     #[error("missing, invalid or expired token")]
     InvalidToken,
     #[error("refresh token already used; every session of this sign-in has been revoked")]
@@ -48,7 +33,8 @@ impl From<AuthError> for crate::error::AppError {
     fn from(err: AuthError) -> Self {
         use crate::error::AppError;
         match err {
-            AuthError::Throttled { retry_after_secs } => AppError::RateLimited {
+            AuthError::Throttled { retry_after_secs }
+            | AuthError::SignupThrottled { retry_after_secs } => AppError::RateLimited {
                 message: err.to_string(),
                 retry_after_secs,
             },

@@ -1,11 +1,12 @@
-//! The `refresh_tokens` and `login_failures` tables.
+//! The `refresh_tokens`, `login_failures` and `signup_attempts` tables.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::schema::{login_failures, refresh_tokens};
+use crate::db::schema::{login_failures, refresh_tokens, signup_attempts, users};
+use crate::users::User;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = refresh_tokens)]
@@ -95,6 +96,27 @@ impl RefreshToken {
         .await
     }
 
+    /// The user with whether the sign-in `family_id` is still live (not logged out, not
+    /// revoked by reuse detection or suspension): one indexed query per request.
+    pub async fn user_with_live_family(
+        conn: &mut AsyncPgConnection,
+        user_id: Uuid,
+        family_id: Uuid,
+    ) -> QueryResult<Option<(User, bool)>> {
+        let live = diesel::dsl::exists(
+            refresh_tokens::table
+                .filter(refresh_tokens::family_id.eq(family_id))
+                .filter(refresh_tokens::user_id.eq(users::id))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        );
+        users::table
+            .find(user_id)
+            .select((User::as_select(), live))
+            .first(conn)
+            .await
+            .optional()
+    }
+
     /// Expired tokens carry no information reuse detection still needs.
     pub async fn delete_expired(
         conn: &mut AsyncPgConnection,
@@ -109,42 +131,79 @@ impl RefreshToken {
 pub struct LoginFailure;
 
 impl LoginFailure {
-    pub async fn record(conn: &mut AsyncPgConnection, email: &str, ip: &str) -> QueryResult<()> {
+    /// Recorded before the password is checked, so concurrent guesses count each other.
+    pub async fn record(conn: &mut AsyncPgConnection, email: &str, ip: &str) -> QueryResult<i64> {
         diesel::insert_into(login_failures::table)
             .values((login_failures::email.eq(email), login_failures::ip.eq(ip)))
+            .returning(login_failures::id)
+            .get_result(conn)
+            .await
+    }
+
+    pub async fn forget(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
+        diesel::delete(login_failures::table.find(id))
             .execute(conn)
             .await?;
         Ok(())
     }
 
-    /// Failure times since `since` for this email or this IP, oldest first, per key.
+    /// The newest `limit` failure times since `since`, other than `own`, for this (email,
+    /// address) pair, this email from anywhere and this address for any email, oldest first.
     pub async fn recent(
         conn: &mut AsyncPgConnection,
+        own: i64,
         email: &str,
         ip: &str,
         since: DateTime<Utc>,
-    ) -> QueryResult<(Vec<DateTime<Utc>>, Vec<DateTime<Utc>>)> {
-        let by_email = login_failures::table
+        limit: i64,
+    ) -> QueryResult<RecentFailures> {
+        let recent = || {
+            login_failures::table
+                .filter(login_failures::failed_at.gt(since))
+                .filter(login_failures::id.ne(own))
+                .order(login_failures::failed_at.desc())
+                .limit(limit)
+                .select(login_failures::failed_at)
+                .into_boxed()
+        };
+        let oldest_first = |mut v: Vec<DateTime<Utc>>| {
+            v.reverse();
+            v
+        };
+        let pair = recent()
             .filter(login_failures::email.eq(email))
-            .filter(login_failures::failed_at.gt(since))
-            .order(login_failures::failed_at)
-            .select(login_failures::failed_at)
-            .load(conn)
-            .await?;
-        let by_ip = login_failures::table
             .filter(login_failures::ip.eq(ip))
-            .filter(login_failures::failed_at.gt(since))
-            .order(login_failures::failed_at)
-            .select(login_failures::failed_at)
             .load(conn)
             .await?;
-        Ok((by_email, by_ip))
+        let by_email = recent()
+            .filter(login_failures::email.eq(email))
+            .load(conn)
+            .await?;
+        let by_ip = recent()
+            .filter(login_failures::ip.eq(ip))
+            .load(conn)
+            .await?;
+        Ok(RecentFailures {
+            pair: oldest_first(pair),
+            email: oldest_first(by_email),
+            ip: oldest_first(by_ip),
+        })
     }
 
-    pub async fn clear_email(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<()> {
-        diesel::delete(login_failures::table.filter(login_failures::email.eq(email)))
-            .execute(conn)
-            .await?;
+    /// A success from this address forgives its failures for this email, and only those:
+    /// the victim signing in must not reset what an attacker elsewhere has earned.
+    pub async fn clear_pair(
+        conn: &mut AsyncPgConnection,
+        email: &str,
+        ip: &str,
+    ) -> QueryResult<()> {
+        diesel::delete(
+            login_failures::table
+                .filter(login_failures::email.eq(email))
+                .filter(login_failures::ip.eq(ip)),
+        )
+        .execute(conn)
+        .await?;
         Ok(())
     }
 
@@ -153,6 +212,54 @@ impl LoginFailure {
         before: DateTime<Utc>,
     ) -> QueryResult<usize> {
         diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(before)))
+            .execute(conn)
+            .await
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct RecentFailures {
+    pub pair: Vec<DateTime<Utc>>,
+    pub email: Vec<DateTime<Utc>>,
+    pub ip: Vec<DateTime<Utc>>,
+}
+
+pub struct SignupAttempt;
+
+impl SignupAttempt {
+    /// Recorded once the sign-up is allowed, under the address's lock (`throttle::signup`).
+    pub async fn record(conn: &mut AsyncPgConnection, ip: &str) -> QueryResult<i64> {
+        diesel::insert_into(signup_attempts::table)
+            .values(signup_attempts::ip.eq(ip))
+            .returning(signup_attempts::id)
+            .get_result(conn)
+            .await
+    }
+
+    /// The newest `limit` sign-up times from `ip` since `since`, oldest first.
+    pub async fn recent(
+        conn: &mut AsyncPgConnection,
+        ip: &str,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> QueryResult<Vec<DateTime<Utc>>> {
+        let mut times: Vec<DateTime<Utc>> = signup_attempts::table
+            .filter(signup_attempts::ip.eq(ip))
+            .filter(signup_attempts::attempted_at.gt(since))
+            .order(signup_attempts::attempted_at.desc())
+            .limit(limit)
+            .select(signup_attempts::attempted_at)
+            .load(conn)
+            .await?;
+        times.reverse();
+        Ok(times)
+    }
+
+    pub async fn delete_older_than(
+        conn: &mut AsyncPgConnection,
+        before: DateTime<Utc>,
+    ) -> QueryResult<usize> {
+        diesel::delete(signup_attempts::table.filter(signup_attempts::attempted_at.lt(before)))
             .execute(conn)
             .await
     }

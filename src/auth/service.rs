@@ -5,10 +5,12 @@ use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
-use super::model::{LoginFailure, NewRefreshToken, RefreshToken};
-use super::{password, throttle, tokens, AuthError, Viewer};
+use super::model::{LoginFailure, NewRefreshToken, RefreshToken, SignupAttempt};
+use super::{throttle, tokens, AuthError, Viewer};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::events::Event;
+use crate::users::password;
 use crate::users::service::{self as users, NewAccount};
 use crate::users::{User, UserStatus};
 
@@ -19,10 +21,12 @@ pub struct Session {
     pub user: User,
 }
 
-pub async fn register(state: &AppState, account: NewAccount) -> AppResult<Session> {
+/// Self sign-up from the client address `ip`, throttled per address.
+pub async fn register(state: &AppState, account: NewAccount, ip: &str) -> AppResult<Session> {
     if !state.config.allow_signup {
         return Err(AuthError::SignupDisabled.into());
     }
+    throttle::signup(&mut *state.conn().await?, ip, Utc::now()).await?;
     let user = users::create(state, None, account).await?;
     let mut conn = state.conn().await?;
     start_session(state, &mut conn, user, None).await
@@ -37,30 +41,29 @@ pub async fn login(
     let email = users::normalize_email(email);
     let now = Utc::now();
     let mut conn = state.conn().await?;
-    throttle::check(&mut conn, &email, ip, now).await?;
+    let attempt = throttle::begin_login(&mut conn, &email, ip, now).await?;
     let user = User::find_by_email(&mut conn, &email).await?;
     let ok = password::verify(
         password_input,
         user.as_ref().map(|u| u.password_hash.as_str()),
     )
     .await?;
+    // A failure stays recorded: `begin_login` counted it already.
     let user = match (ok, user) {
         (true, Some(user)) => user,
-        _ => {
-            LoginFailure::record(&mut conn, &email, ip).await?;
-            return Err(AuthError::InvalidCredentials.into());
-        }
+        _ => return Err(AuthError::InvalidCredentials.into()),
     };
+    attempt.succeeded(&mut conn, &email, ip).await?;
     if user.status != UserStatus::Active {
         return Err(AuthError::Suspended.into());
     }
-    LoginFailure::clear_email(&mut conn, &email).await?;
     start_session(state, &mut conn, user, None).await
 }
 
 enum Rotation {
     Rotated(Box<Session>),
-    Reused,
+    /// The family's user: their open websockets re-check at once.
+    Reused(Uuid),
     Invalid,
 }
 
@@ -77,7 +80,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Session> {
             if token.used_at.is_some() || token.revoked_at.is_some() {
                 // Committed with the error below: a stolen token must not stay usable.
                 RefreshToken::revoke_family(conn, token.family_id, now).await?;
-                return Ok(Rotation::Reused);
+                return Ok(Rotation::Reused(token.user_id));
             }
             if token.expires_at <= now {
                 return Ok(Rotation::Invalid);
@@ -94,8 +97,9 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Session> {
         .await?;
     match outcome {
         Rotation::Rotated(session) => Ok(*session),
-        Rotation::Reused => {
+        Rotation::Reused(user_id) => {
             tracing::warn!("refresh token reuse detected; family revoked");
+            state.events.publish(Event::viewer_changed(user_id)).await;
             Err(AuthError::RefreshReuse.into())
         }
         Rotation::Invalid => Err(AuthError::InvalidToken.into()),
@@ -108,6 +112,10 @@ pub async fn logout(state: &AppState, presented: &str) -> AppResult<()> {
     let mut conn = state.conn().await?;
     if let Some(token) = RefreshToken::find_by_hash_for_update(&mut conn, &hash).await? {
         RefreshToken::revoke_family(&mut conn, token.family_id, Utc::now()).await?;
+        state
+            .events
+            .publish(Event::viewer_changed(token.user_id))
+            .await;
     }
     Ok(())
 }
@@ -128,26 +136,31 @@ pub async fn change_password(
     let new_hash = password::hash(new).await?;
     let state2 = state.clone();
     let user_id = user.id;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        users::set_password_hash(conn, user_id, new_hash).await?;
-        User::bump_token_version(conn, user_id).await?;
-        RefreshToken::revoke_all_for_user(conn, user_id, Utc::now()).await?;
-        let user = User::find(conn, user_id).await?;
-        start_session(&state2, conn, user, None).await
-    })
-    .await
+    let session = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            users::set_password_hash(conn, user_id, new_hash).await?;
+            User::bump_token_version(conn, user_id).await?;
+            RefreshToken::revoke_all_for_user(conn, user_id, Utc::now()).await?;
+            let user = User::find(conn, user_id).await?;
+            start_session(&state2, conn, user, None).await
+        })
+        .await?;
+    state.events.publish(Event::viewer_changed(user_id)).await;
+    Ok(session)
 }
 
-/// Resolves a bearer access token to the current user, who must still be active.
+/// Resolves a bearer access token to the current user, who must still be active, in a sign-in
+/// (refresh family) that is still live: logout and reuse detection end its access tokens too.
+/// The one place that decides whether a token is valid (HTTP and websockets).
 pub async fn authenticate(state: &AppState, access_token: &str) -> AppResult<Viewer> {
     let claims = tokens::decode_access_token(state.keys.jwt_secret.expose(), access_token)?;
     let mut conn = state.conn().await?;
-    let user = match User::find(&mut conn, claims.sub).await {
-        Ok(user) => user,
-        Err(diesel::result::Error::NotFound) => return Err(AuthError::InvalidToken.into()),
-        Err(e) => return Err(e.into()),
+    let Some((user, live)) =
+        RefreshToken::user_with_live_family(&mut conn, claims.sub, claims.sid).await?
+    else {
+        return Err(AuthError::InvalidToken.into());
     };
-    if user.status != UserStatus::Active || user.token_version != claims.ver {
+    if !live || user.status != UserStatus::Active || user.token_version != claims.ver {
         return Err(AuthError::InvalidToken.into());
     }
     Ok(Viewer {
@@ -164,14 +177,16 @@ async fn start_session(
 ) -> AppResult<Session> {
     let now: DateTime<Utc> = Utc::now();
     let ttl = state.config.access_token_ttl.as_secs() as i64;
-    let access_token = tokens::issue_access_token(state.keys.jwt_secret.expose(), &user, ttl, now)?;
+    let family_id = family.unwrap_or_else(Uuid::now_v7);
+    let access_token =
+        tokens::issue_access_token(state.keys.jwt_secret.expose(), &user, family_id, ttl, now)?;
     let refresh_token = tokens::new_refresh_token();
     let refresh_ttl =
         chrono::Duration::from_std(state.config.refresh_token_ttl).map_err(AppError::internal)?;
     NewRefreshToken {
         id: Uuid::now_v7(),
         user_id: user.id,
-        family_id: family.unwrap_or_else(Uuid::now_v7),
+        family_id,
         token_hash: &tokens::hash_refresh_token(&refresh_token),
         expires_at: now + refresh_ttl,
     }
@@ -185,11 +200,19 @@ async fn start_session(
     })
 }
 
-/// Deletes expired refresh tokens and login failures older than the throttle window.
+/// Signs a user in without a password, for tools that already hold the database (benchmarks).
+pub async fn session_without_password(state: &AppState, user_id: Uuid) -> AppResult<Session> {
+    let mut conn = state.conn().await?;
+    let user = users::find(&mut conn, user_id).await?;
+    start_session(state, &mut conn, user, None).await
+}
+
+/// Deletes expired refresh tokens, and login failures and sign-ups older than their windows.
 pub async fn purge_expired(state: &AppState) -> AppResult<(usize, usize)> {
     let mut conn = state.conn().await?;
     let now = Utc::now();
     let tokens = RefreshToken::delete_expired(&mut conn, now).await?;
-    let failures = LoginFailure::delete_older_than(&mut conn, now - throttle::WINDOW).await?;
+    let failures = LoginFailure::delete_older_than(&mut conn, now - throttle::WINDOW).await?
+        + SignupAttempt::delete_older_than(&mut conn, now - throttle::SIGNUP_WINDOW).await?;
     Ok((tokens, failures))
 }

@@ -22,12 +22,16 @@ pub struct AccessClaims {
     pub jti: Uuid,
     /// The user's token version when issued; a password change bumps it.
     pub ver: i32,
+    /// The refresh-token family (sign-in) this token belongs to: logout or reuse detection
+    /// revokes the family, and with it this token.
+    pub sid: Uuid,
     pub typ: String,
 }
 
 pub fn issue_access_token(
     secret: &str,
     user: &User,
+    sid: Uuid,
     ttl_secs: i64,
     now: DateTime<Utc>,
 ) -> Result<String, AuthError> {
@@ -38,6 +42,7 @@ pub fn issue_access_token(
         exp: now.timestamp() + ttl_secs,
         jti: Uuid::new_v4(),
         ver: user.token_version,
+        sid,
         typ: ACCESS.into(),
     };
     jsonwebtoken::encode(
@@ -97,20 +102,29 @@ mod tests {
     #[test]
     fn round_trip() {
         let u = user();
-        let token = issue_access_token("s3cret", &u, 900, Utc::now()).expect("issue");
+        let sid = Uuid::now_v7();
+        let token = issue_access_token("s3cret", &u, sid, 900, Utc::now()).expect("issue");
         let claims = decode_access_token("s3cret", &token).expect("decode");
         assert_eq!(claims.sub, u.id);
         assert_eq!(claims.ver, 3);
         assert_eq!(claims.role, Role::User);
+        assert_eq!(claims.sid, sid);
     }
 
     #[test]
     fn wrong_secret_expired_and_tampered_fail() {
         let u = user();
-        let token = issue_access_token("s3cret", &u, 900, Utc::now()).expect("issue");
+        let token =
+            issue_access_token("s3cret", &u, Uuid::now_v7(), 900, Utc::now()).expect("issue");
         assert!(decode_access_token("other", &token).is_err());
-        let old = issue_access_token("s3cret", &u, 900, Utc::now() - chrono::Duration::hours(1))
-            .expect("issue");
+        let old = issue_access_token(
+            "s3cret",
+            &u,
+            Uuid::now_v7(),
+            900,
+            Utc::now() - chrono::Duration::hours(1),
+        )
+        .expect("issue");
         assert!(decode_access_token("s3cret", &old).is_err());
         let mut parts: Vec<&str> = token.split('.').collect();
         let forged_payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -125,7 +139,8 @@ mod tests {
             .encode(br#"{"alg":"none","typ":"JWT"}"#);
         let u = user();
         let body = serde_json::json!({"sub": u.id, "role": "ADMIN", "exp": Utc::now().timestamp() + 600,
-            "iat": Utc::now().timestamp(), "jti": Uuid::new_v4(), "ver": 3, "typ": "access"});
+            "iat": Utc::now().timestamp(), "jti": Uuid::new_v4(), "ver": 3, "sid": Uuid::new_v4(),
+            "typ": "access"});
         let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(body.to_string());
         assert!(decode_access_token("s3cret", &format!("{header}.{payload}.")).is_err());
     }

@@ -8,14 +8,14 @@ use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use super::ledger::{Balance, Entry, Kind};
-use super::rates::{self, Rate, RateInput};
+use super::rates::{Rate, RateInput};
 use super::service::{self, LedgerFilter, EVENT_BALANCE_CHANGED};
-use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::ids::parse_id;
 use crate::graphql::pagination::Page;
+use crate::viewer::Viewer;
 
 /// Money in whole VND.
 #[derive(SimpleObject, Clone, Copy)]
@@ -45,7 +45,12 @@ pub async fn balance_of(ctx: &Context<'_>, user_id: Uuid) -> Result<BalanceView>
     if viewer.id != user_id && !viewer.is_admin() {
         return Err(AppError::NotFound("user").into());
     }
-    Ok(service::balance(ctx.state(), user_id).await?.into())
+    let balance = ctx
+        .loader::<super::loaders::Balances>()?
+        .load_one(user_id)
+        .await?
+        .unwrap_or_default();
+    Ok(balance.into())
 }
 
 pub struct LedgerEntryNode(pub Entry);
@@ -226,6 +231,7 @@ pub struct BillingQuery;
 #[Object]
 impl BillingQuery {
     /// The ledger, newest first: your own, or (admins) anyone's.
+    #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
     async fn ledger(
         &self,
         ctx: &Context<'_>,
@@ -247,10 +253,10 @@ impl BillingQuery {
     }
 
     /// The rate table, default rate (empty prefix) first.
+    #[graphql(complexity = "crate::graphql::cost::LOOKUP + child_complexity")]
     async fn rates(&self, ctx: &Context<'_>) -> Result<Vec<RateView>> {
         ctx.viewer()?;
-        let mut conn = ctx.state().conn().await?;
-        Ok(rates::list(&mut conn)
+        Ok(service::rates(ctx.state())
             .await?
             .into_iter()
             .map(Into::into)
@@ -258,6 +264,7 @@ impl BillingQuery {
     }
 
     /// What a call to `to` costs and how much a call to it holds.
+    #[graphql(complexity = "crate::graphql::cost::LOOKUP + child_complexity")]
     async fn quote_call(&self, ctx: &Context<'_>, to: String) -> Result<CallQuote> {
         ctx.viewer()?;
         let state = ctx.state();
@@ -265,8 +272,7 @@ impl BillingQuery {
             .map_err(|e| AppError::bad_input("to", e.to_string()))?
             .e164
             .to_string();
-        let mut conn = state.conn().await?;
-        let rate = rates::for_number(&mut conn, &number).await?;
+        let rate = service::rate_for(state, &number).await?;
         let max = state.config.max_call_secs;
         Ok(CallQuote {
             to: number,
@@ -279,6 +285,7 @@ impl BillingQuery {
 
     /// The monthly statement (Vietnam calendar month, `YYYY-MM`) of yourself or, for admins,
     /// of `userId`.
+    #[graphql(complexity = "crate::graphql::cost::AGGREGATE + child_complexity")]
     async fn statement(
         &self,
         ctx: &Context<'_>,
@@ -290,11 +297,10 @@ impl BillingQuery {
             Some(id) => parse_id("userId", &id)?,
             None => viewer.id,
         };
-        if user != viewer.id && !viewer.is_admin() {
+        if !crate::events::for_viewer(viewer, user) {
             return Err(AppError::NotFound("user").into());
         }
-        let mut conn = ctx.state().conn().await?;
-        let statement = super::statement::build(&mut conn, user, &month).await?;
+        let statement = service::statement(ctx.state(), user, &month).await?;
         let sum = |positive: bool| {
             statement
                 .lines
@@ -344,36 +350,17 @@ impl BillingMutation {
             connection_fee: input.connection_fee,
             description: input.description,
         };
-        let mut conn = ctx.state().conn().await?;
-        let rate = rates::set(&mut conn, &input).await?;
-        crate::audit::service::record(
-            &mut conn,
-            Some(viewer.id),
-            "billing.set_rate",
-            "rate",
-            &rate.prefix,
-            serde_json::to_value(&rate).unwrap_or_default(),
-        )
-        .await?;
-        Ok(rate.into())
+        Ok(service::set_rate(ctx.state(), viewer, &input).await?.into())
     }
 
     /// Removes a prefix's rate; its numbers fall back to a shorter prefix or the default.
     #[graphql(guard = "AdminGuard")]
     async fn delete_rate(&self, ctx: &Context<'_>, prefix: String) -> Result<RateView> {
         let viewer = ctx.viewer()?;
-        let mut conn = ctx.state().conn().await?;
-        let rate = rates::delete(&mut conn, prefix.trim().trim_start_matches('+')).await?;
-        crate::audit::service::record(
-            &mut conn,
-            Some(viewer.id),
-            "billing.delete_rate",
-            "rate",
-            &rate.prefix,
-            serde_json::json!({}),
-        )
-        .await?;
-        Ok(rate.into())
+        let prefix = prefix.trim().trim_start_matches('+');
+        Ok(service::delete_rate(ctx.state(), viewer, prefix)
+            .await?
+            .into())
     }
 
     /// Credits (positive) or debits (negative) a user's balance by hand (admins, audited).
@@ -412,7 +399,7 @@ impl BillingSubscription {
             return Err(AppError::NotFound("user").into());
         }
         let state = ctx.state().clone();
-        let mut events = state.events.subscribe();
+        let mut events = crate::graphql::viewer_events(ctx);
         Ok(async_stream::stream! {
             loop {
                 match events.recv().await {

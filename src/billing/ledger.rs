@@ -1,112 +1,37 @@
 //! Posting to the append-only ledger. Every entry locks the user's `balances` row, so a check
 //! ("is there enough?") and the entry it guards are one step under any number of dispatchers.
 
-use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use diesel::QueryableByName;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel::result::{DatabaseErrorKind, Error as DbError};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use super::model::NewHolds;
+pub use super::model::{Balance, Entry, LedgerEntryKind, NewEntry, ENTRY_COLUMNS};
 use super::rates::Rate;
-use crate::calls::model::Call;
 use crate::error::{AppError, AppResult};
-
-crate::text_enum! {
-    pub enum LedgerEntryKind {
-        Topup => "TOPUP",
-        CallHold => "CALL_HOLD",
-        HoldRelease => "HOLD_RELEASE",
-        CallCharge => "CALL_CHARGE",
-        Refund => "REFUND",
-        Adjustment => "ADJUSTMENT",
-    }
-}
 
 pub type Kind = LedgerEntryKind;
 
-#[derive(QueryableByName, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Balance {
-    #[diesel(sql_type = BigInt)]
-    pub posted: i64,
-    #[diesel(sql_type = BigInt)]
-    pub held: i64,
-}
-
-impl Balance {
-    pub fn available(&self) -> i64 {
-        self.posted - self.held
-    }
-}
-
-#[derive(QueryableByName, Clone, Debug)]
-pub struct Entry {
-    #[diesel(sql_type = BigInt)]
-    pub id: i64,
-    #[diesel(sql_type = SqlUuid)]
-    pub user_id: Uuid,
-    #[diesel(sql_type = Text)]
-    pub kind: String,
-    #[diesel(sql_type = BigInt)]
-    pub amount: i64,
-    #[diesel(sql_type = BigInt)]
-    pub held_change: i64,
-    #[diesel(sql_type = BigInt)]
-    pub posted_after: i64,
-    #[diesel(sql_type = BigInt)]
-    pub available_after: i64,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub call_id: Option<Uuid>,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub campaign_id: Option<Uuid>,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub top_up_id: Option<Uuid>,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub actor_id: Option<Uuid>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub reason: Option<String>,
-    #[diesel(sql_type = Timestamptz)]
-    pub created_at: DateTime<Utc>,
-}
-
-pub const ENTRY_COLUMNS: &str = "id, user_id, kind, amount, held_change, posted_after, available_after, call_id, campaign_id, top_up_id, actor_id, reason, created_at";
-
-/// An entry to post: `amount` moves the posted balance, `held_change` the open holds.
-#[derive(Clone, Debug, Default)]
-pub struct NewEntry<'a> {
-    pub user_id: Uuid,
-    pub kind: Option<Kind>,
-    pub amount: i64,
-    pub held_change: i64,
-    pub call_id: Option<Uuid>,
-    pub campaign_id: Option<Uuid>,
-    pub top_up_id: Option<Uuid>,
-    pub actor_id: Option<Uuid>,
-    pub reason: Option<&'a str>,
-    pub rate: Option<serde_json::Value>,
-}
-
 /// The user's balance, locked until the transaction ends (created at zero if new).
 pub async fn lock(conn: &mut AsyncPgConnection, user_id: Uuid) -> AppResult<Balance> {
-    diesel::sql_query("INSERT INTO balances (user_id) VALUES ($1) ON CONFLICT DO NOTHING")
-        .bind::<SqlUuid, _>(user_id)
-        .execute(conn)
-        .await?;
-    Ok(
-        diesel::sql_query("SELECT posted, held FROM balances WHERE user_id = $1 FOR UPDATE")
-            .bind::<SqlUuid, _>(user_id)
-            .get_result(conn)
-            .await?,
-    )
+    Balance::ensure(conn, user_id).await?;
+    Ok(Balance::lock(conn, user_id).await?)
+}
+
+/// Makes sure `user_id` has a balance; its row references the user, so a user that does not
+/// exist is refused here as not found.
+pub async fn open(conn: &mut AsyncPgConnection, user_id: Uuid) -> AppResult<()> {
+    Balance::ensure(conn, user_id).await.map_err(|e| match e {
+        DbError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+            AppError::NotFound("user")
+        }
+        other => other.into(),
+    })
 }
 
 /// The balance as of now, without locking.
 pub async fn read(conn: &mut AsyncPgConnection, user_id: Uuid) -> AppResult<Balance> {
-    let rows: Vec<Balance> =
-        diesel::sql_query("SELECT posted, held FROM balances WHERE user_id = $1")
-            .bind::<SqlUuid, _>(user_id)
-            .load(conn)
-            .await?;
-    Ok(rows.into_iter().next().unwrap_or_default())
+    Ok(Balance::find(conn, user_id).await?.unwrap_or_default())
 }
 
 /// Appends one entry and moves the balance with it; refuses anything that would take the
@@ -126,41 +51,29 @@ pub async fn post(conn: &mut AsyncPgConnection, entry: NewEntry<'_>) -> AppResul
             before.available()
         )));
     }
-    diesel::sql_query(
-        "UPDATE balances SET posted = $2, held = $3, updated_at = now() WHERE user_id = $1",
-    )
-    .bind::<SqlUuid, _>(entry.user_id)
-    .bind::<BigInt, _>(after.posted)
-    .bind::<BigInt, _>(after.held)
-    .execute(conn)
-    .await?;
-    Ok(diesel::sql_query(format!(
-        "INSERT INTO ledger_entries (user_id, kind, amount, held_change, posted_after, available_after,
-             call_id, campaign_id, top_up_id, actor_id, reason, rate)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         RETURNING {ENTRY_COLUMNS}"
-    ))
-    .bind::<SqlUuid, _>(entry.user_id)
-    .bind::<Text, _>(kind.as_str())
-    .bind::<BigInt, _>(entry.amount)
-    .bind::<BigInt, _>(entry.held_change)
-    .bind::<BigInt, _>(after.posted)
-    .bind::<BigInt, _>(after.available())
-    .bind::<Nullable<SqlUuid>, _>(entry.call_id)
-    .bind::<Nullable<SqlUuid>, _>(entry.campaign_id)
-    .bind::<Nullable<SqlUuid>, _>(entry.top_up_id)
-    .bind::<Nullable<SqlUuid>, _>(entry.actor_id)
-    .bind::<Nullable<Text>, _>(entry.reason)
-    .bind::<Nullable<Jsonb>, _>(entry.rate)
-    .get_result(conn)
-    .await?)
+    after.set(conn, entry.user_id).await?;
+    Ok(entry.insert(conn, kind, after).await?)
+}
+
+/// What the ledger knows of a call: who pays, where it went, how long it lasted and how it
+/// ended. Built by `calls`, which the ledger sits below.
+#[derive(Clone, Copy, Debug)]
+pub struct BilledCall<'a> {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub campaign_id: Option<Uuid>,
+    pub to_number: &'a str,
+    pub duration_secs: Option<i32>,
+    /// The carrier took the request (it has a SID); a call never placed is never charged.
+    pub placed: bool,
+    pub status: &'a str,
 }
 
 /// Holds `amount` (the price of a call of the longest allowed duration) for `call`; the caller
 /// has checked the available balance under `lock` in the same transaction.
 pub async fn hold_call(
     conn: &mut AsyncPgConnection,
-    call: &Call,
+    call: BilledCall<'_>,
     rate: &Rate,
     amount: i64,
 ) -> AppResult<()> {
@@ -185,32 +98,74 @@ pub async fn hold_call(
     Ok(())
 }
 
-#[derive(QueryableByName)]
-struct OpenHold {
-    #[diesel(sql_type = BigInt)]
-    held: i64,
-    #[diesel(sql_type = Nullable<Jsonb>)]
-    rate: Option<serde_json::Value>,
+/// One call's hold in a batch: `amount` at `rate`.
+pub struct CallHold<'a> {
+    pub call: BilledCall<'a>,
+    pub rate: &'a Rate,
+    pub amount: i64,
+}
+
+/// Holds every call of a claim (one owner) in two statements: the balance moves once and the
+/// entries go in as one multi-row insert, each with the balance after it, in `holds` order.
+/// `before` is the balance the caller read under `lock` in this transaction and checked the
+/// total against.
+pub async fn hold_calls(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    before: Balance,
+    holds: &[CallHold<'_>],
+) -> AppResult<()> {
+    let total: i64 = holds.iter().map(|h| h.amount).sum();
+    let after = Balance {
+        posted: before.posted,
+        held: before.held + total,
+    };
+    if after.available() < 0 {
+        return Err(AppError::InsufficientBalance(format!(
+            "available balance is {} VND",
+            before.available()
+        )));
+    }
+    Balance::set_held(conn, user_id, after.held).await?;
+    let mut held = before.held;
+    let mut available = Vec::with_capacity(holds.len());
+    for h in holds {
+        held += h.amount;
+        available.push(before.posted - held);
+    }
+    let rows = NewHolds {
+        calls: holds.iter().map(|h| h.call.id).collect(),
+        campaigns: holds.iter().map(|h| h.call.campaign_id).collect(),
+        amounts: holds.iter().map(|h| h.amount).collect(),
+        available,
+        reasons: holds
+            .iter()
+            .map(|h| {
+                format!(
+                    "hold for a call to {} at {} VND/min",
+                    h.call.to_number, h.rate.per_minute
+                )
+            })
+            .collect(),
+        rates: holds
+            .iter()
+            .map(|h| serde_json::to_value(h.rate).ok())
+            .collect(),
+    };
+    rows.insert(conn, user_id, before.posted).await?;
+    Ok(())
 }
 
 /// Charges a finished call from its duration at the rate it was held at and releases the rest
 /// of its hold. Returns whether anything was written (a call without an open hold is left).
-pub async fn settle_call(conn: &mut AsyncPgConnection, call: &Call) -> AppResult<bool> {
-    let open: Vec<OpenHold> = diesel::sql_query(
-        "SELECT h.held_change AS held, h.rate FROM ledger_entries h
-         WHERE h.call_id = $1 AND h.kind = 'CALL_HOLD'
-           AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.call_id = $1 AND r.kind = 'HOLD_RELEASE')",
-    )
-    .bind::<SqlUuid, _>(call.id)
-    .load(conn)
-    .await?;
-    let Some(open) = open.into_iter().next() else {
+pub async fn settle_call(conn: &mut AsyncPgConnection, call: BilledCall<'_>) -> AppResult<bool> {
+    let Some(open) = Entry::open_hold(conn, call.id).await? else {
         return Ok(false);
     };
     let rate: Option<Rate> = open.rate.and_then(|r| serde_json::from_value(r).ok());
     let duration = i64::from(call.duration_secs.unwrap_or(0));
     let priced = match &rate {
-        Some(rate) => rate.charge(duration, call.twilio_sid.is_some()),
+        Some(rate) => rate.charge(duration, call.placed),
         None => 0,
     };
     // The carrier's time limit keeps a call inside its hold; should one overrun, the hold is

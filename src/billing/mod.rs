@@ -3,6 +3,8 @@
 
 pub mod graphql;
 pub mod ledger;
+pub mod loaders;
+pub mod model;
 pub mod rates;
 pub mod service;
 pub mod statement;

@@ -1,30 +1,10 @@
 //! The admin rate table: price per minute by destination prefix (longest match wins, `""` is
 //! the default), billed in increments such as 60/60 or 6/6, plus an optional connection fee.
 
-use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Int4, Nullable, Text};
-use diesel::QueryableByName;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 
+pub use super::model::{Rate, RateInput};
 use crate::error::{AppError, AppResult};
-
-#[derive(QueryableByName, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Rate {
-    #[diesel(sql_type = Text)]
-    pub prefix: String,
-    #[diesel(sql_type = BigInt)]
-    pub per_minute: i64,
-    #[diesel(sql_type = Int4)]
-    pub initial_increment: i32,
-    #[diesel(sql_type = Int4)]
-    pub billing_increment: i32,
-    #[diesel(sql_type = BigInt)]
-    pub connection_fee: i64,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub description: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
-    pub updated_at: DateTime<Utc>,
-}
 
 impl Rate {
     /// Seconds billed for a call that talked `duration_secs`: nothing for an unanswered call,
@@ -54,47 +34,33 @@ impl Rate {
     }
 }
 
-const COLUMNS: &str =
-    "prefix, per_minute, initial_increment, billing_increment, connection_fee, description, updated_at";
-
 pub async fn list(conn: &mut AsyncPgConnection) -> AppResult<Vec<Rate>> {
-    Ok(
-        diesel::sql_query(format!("SELECT {COLUMNS} FROM rates ORDER BY prefix"))
-            .load(conn)
-            .await?,
+    Ok(Rate::list(conn).await?)
+}
+
+fn uncovered() -> AppError {
+    AppError::bad_input(
+        "to",
+        "no rate covers this destination and no default rate is set",
     )
 }
 
 /// The rate for an E.164 number: the longest prefix of its digits, else the default.
 pub async fn for_number(conn: &mut AsyncPgConnection, e164: &str) -> AppResult<Rate> {
     let digits = e164.trim_start_matches('+');
-    let found: Option<Rate> = diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM rates WHERE starts_with($1, prefix) ORDER BY length(prefix) DESC LIMIT 1"
-    ))
-    .bind::<Text, _>(digits)
-    .get_result(conn)
-    .await
-    .map(Some)
-    .or_else(|e| match e {
-        diesel::result::Error::NotFound => Ok(None),
-        other => Err(other),
-    })?;
-    found.ok_or_else(|| {
-        AppError::bad_input(
-            "to",
-            "no rate covers this destination and no default rate is set",
-        )
-    })
+    Rate::longest_prefix(conn, digits)
+        .await?
+        .ok_or_else(uncovered)
 }
 
-#[derive(Clone, Debug)]
-pub struct RateInput {
-    pub prefix: String,
-    pub per_minute: i64,
-    pub initial_increment: i32,
-    pub billing_increment: i32,
-    pub connection_fee: i64,
-    pub description: Option<String>,
+/// `for_number` for several numbers in one statement, in the order given.
+pub async fn for_numbers(conn: &mut AsyncPgConnection, e164s: &[&str]) -> AppResult<Vec<Rate>> {
+    let digits: Vec<&str> = e164s.iter().map(|e| e.trim_start_matches('+')).collect();
+    let found = Rate::longest_prefixes(conn, &digits).await?;
+    if found.len() != e164s.len() {
+        return Err(uncovered());
+    }
+    Ok(found)
 }
 
 impl RateInput {
@@ -128,21 +94,7 @@ impl RateInput {
 
 pub async fn set(conn: &mut AsyncPgConnection, input: &RateInput) -> AppResult<Rate> {
     input.validate()?;
-    Ok(diesel::sql_query(format!(
-        "INSERT INTO rates (prefix, per_minute, initial_increment, billing_increment, connection_fee, description)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (prefix) DO UPDATE SET per_minute = $2, initial_increment = $3, billing_increment = $4,
-             connection_fee = $5, description = $6, updated_at = now()
-         RETURNING {COLUMNS}"
-    ))
-    .bind::<Text, _>(&input.prefix)
-    .bind::<BigInt, _>(input.per_minute)
-    .bind::<Int4, _>(input.initial_increment)
-    .bind::<Int4, _>(input.billing_increment)
-    .bind::<BigInt, _>(input.connection_fee)
-    .bind::<Nullable<Text>, _>(input.description.as_deref())
-    .get_result(conn)
-    .await?)
+    Ok(Rate::upsert(conn, input).await?)
 }
 
 pub async fn delete(conn: &mut AsyncPgConnection, prefix: &str) -> AppResult<Rate> {
@@ -153,13 +105,7 @@ pub async fn delete(conn: &mut AsyncPgConnection, prefix: &str) -> AppResult<Rat
             "the default rate cannot be deleted; change it with setRate",
         ));
     }
-    diesel::sql_query(format!(
-        "DELETE FROM rates WHERE prefix = $1 RETURNING {COLUMNS}"
-    ))
-    .bind::<Text, _>(prefix)
-    .get_result(conn)
-    .await
-    .map_err(|e| match e {
+    Rate::delete(conn, prefix).await.map_err(|e| match e {
         diesel::result::Error::NotFound => AppError::NotFound("rate"),
         other => other.into(),
     })
@@ -167,6 +113,8 @@ pub async fn delete(conn: &mut AsyncPgConnection, prefix: &str) -> AppResult<Rat
 
 #[cfg(test)]
 mod tests {
+    use chrono::Utc;
+
     use super::*;
 
     fn rate(per_minute: i64, first: i32, step: i32, fee: i64) -> Rate {

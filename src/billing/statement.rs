@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Asia::Ho_Chi_Minh;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use diesel::QueryableByName;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use super::model::Entry;
+pub use super::model::Line;
 use crate::error::{AppError, AppResult};
 
 #[derive(Clone, Debug)]
@@ -18,29 +18,6 @@ pub struct Statement {
     pub opening: i64,
     pub closing: i64,
     pub lines: Vec<Line>,
-}
-
-#[derive(QueryableByName, Clone, Debug)]
-pub struct Line {
-    /// The Vietnam date of the movement.
-    #[diesel(sql_type = Text)]
-    pub date: String,
-    #[diesel(sql_type = Text)]
-    pub kind: String,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub campaign_id: Option<Uuid>,
-    #[diesel(sql_type = Text)]
-    pub description: String,
-    #[diesel(sql_type = BigInt)]
-    pub amount: i64,
-    #[diesel(sql_type = BigInt)]
-    pub entries: i64,
-}
-
-#[derive(QueryableByName)]
-struct Posted {
-    #[diesel(sql_type = Nullable<BigInt>)]
-    posted: Option<i64>,
 }
 
 /// `2026-11` -> the instants the Vietnam month starts and ends.
@@ -61,45 +38,17 @@ pub fn month_bounds(month: &str) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
     Ok((at(first)?, at(next)?))
 }
 
-async fn posted_before(
-    conn: &mut AsyncPgConnection,
-    user_id: Uuid,
-    before: DateTime<Utc>,
-) -> AppResult<i64> {
-    let row: Posted = diesel::sql_query(
-        "SELECT (SELECT posted_after FROM ledger_entries WHERE user_id = $1 AND created_at < $2
-                 ORDER BY id DESC LIMIT 1) AS posted",
-    )
-    .bind::<SqlUuid, _>(user_id)
-    .bind::<Timestamptz, _>(before)
-    .get_result(conn)
-    .await?;
-    Ok(row.posted.unwrap_or(0))
-}
-
 pub async fn build(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
     month: &str,
 ) -> AppResult<Statement> {
     let (start, end) = month_bounds(month)?;
-    let opening = posted_before(conn, user_id, start).await?;
-    let closing = posted_before(conn, user_id, end).await?;
-    let lines: Vec<Line> = diesel::sql_query(
-        "SELECT to_char(created_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD') AS date, kind,
-                campaign_id,
-                CASE WHEN kind = 'CALL_CHARGE' THEN 'calls' ELSE coalesce(min(reason), '') END AS description,
-                sum(amount)::bigint AS amount, count(*) AS entries
-         FROM ledger_entries
-         WHERE user_id = $1 AND created_at >= $2 AND created_at < $3 AND amount <> 0
-         GROUP BY 1, 2, 3, CASE WHEN kind = 'CALL_CHARGE' THEN 0 ELSE id END
-         ORDER BY 1, min(id)",
-    )
-    .bind::<SqlUuid, _>(user_id)
-    .bind::<Timestamptz, _>(start)
-    .bind::<Timestamptz, _>(end)
-    .load(conn)
-    .await?;
+    let opening = Entry::posted_before(conn, user_id, start)
+        .await?
+        .unwrap_or(0);
+    let closing = Entry::posted_before(conn, user_id, end).await?.unwrap_or(0);
+    let lines = Entry::statement_lines(conn, user_id, start, end).await?;
     Ok(Statement {
         month: month.trim().to_owned(),
         user_id,
@@ -111,30 +60,34 @@ pub async fn build(
 
 impl Statement {
     pub fn csv(&self) -> String {
-        let quote = crate::calls::export::csv_field;
-        let mut out = String::from("date,kind,campaign_id,description,amount_vnd,entries\n");
-        out.push_str(&format!(
-            ",OPENING_BALANCE,,{},{},\n",
-            quote(&self.month),
-            self.opening
-        ));
+        let mut rows = vec![vec![
+            String::new(),
+            "OPENING_BALANCE".to_owned(),
+            String::new(),
+            self.month.clone(),
+            self.opening.to_string(),
+            String::new(),
+        ]];
         for line in &self.lines {
-            out.push_str(&format!(
-                "{},{},{},{},{},{}\n",
-                line.date,
-                line.kind,
+            rows.push(vec![
+                line.date.to_string(),
+                line.kind.to_string(),
                 line.campaign_id.map(|c| c.to_string()).unwrap_or_default(),
-                quote(&line.description),
-                line.amount,
-                line.entries
-            ));
+                line.description.clone(),
+                line.amount.to_string(),
+                line.entries.to_string(),
+            ]);
         }
-        out.push_str(&format!(
-            ",CLOSING_BALANCE,,{},{},\n",
-            quote(&self.month),
-            self.closing
-        ));
-        out
+        rows.push(vec![
+            String::new(),
+            "CLOSING_BALANCE".to_owned(),
+            String::new(),
+            self.month.clone(),
+            self.closing.to_string(),
+            String::new(),
+        ]);
+        String::from("date,kind,campaign_id,description,amount_vnd,entries\n")
+            + &crate::spreadsheet::lines(rows)
     }
 }
 

@@ -1,5 +1,7 @@
 //! CSV export of calls: `exportCalls` returns a link signed for one user and filter that expires
-//! soon; the download streams rows page by page, so a million calls never sit in memory.
+//! soon; the download streams rows page by page, so a million calls never sit in memory. A link
+//! is only as good as its grantee's rights when it is used: a suspended user, an admin demoted
+//! since, or a user whose sessions were ended (password change) gets 403.
 
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -7,7 +9,6 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use futures_util::stream;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -15,9 +16,9 @@ use uuid::Uuid;
 
 use super::model::{Call, CallFilter, CallStatus};
 use crate::app::AppState;
-use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
-use crate::server::ServerState;
+use crate::users::{Role, User, UserStatus};
+use crate::viewer::Viewer;
 
 const LINK_LIFETIME: Duration = Duration::minutes(15);
 const PAGE: i64 = 1000;
@@ -25,6 +26,12 @@ const PAGE: i64 = 1000;
 /// What a download link grants: one viewer, one filter, until `exp`.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 struct Grant {
+    /// The grantee, whose rights are checked again when the link is used.
+    by: Uuid,
+    /// The grantee's token version at issue: a password change or forced sign-out ends the link.
+    ver: i32,
+    /// Issued on admin rights (any owner's calls): the grantee must still be an admin.
+    admin: bool,
     owner: Option<Uuid>,
     campaign: Option<Uuid>,
     status: Option<CallStatus>,
@@ -52,8 +59,12 @@ pub async fn link(
     if let Some(campaign) = filter.campaign_id {
         crate::campaigns::service::get(state, viewer, campaign).await?;
     }
+    let grantee = User::find(&mut *state.conn().await?, viewer.id).await?;
     let expires = Utc::now() + LINK_LIFETIME;
     let grant = Grant {
+        by: viewer.id,
+        ver: grantee.token_version,
+        admin: viewer.is_admin(),
         owner: if viewer.is_admin() {
             filter.owner_id
         } else {
@@ -96,17 +107,21 @@ fn verify(state: &AppState, query: &Download) -> Option<Grant> {
     (grant.exp > Utc::now().timestamp()).then_some(grant)
 }
 
-pub(crate) fn csv_field(value: &str) -> String {
-    // Quote everything and neutralise spreadsheet formulas in user-controlled text.
-    let safe = if value.starts_with(['=', '+', '-', '@']) && !value.starts_with('+') {
-        format!("'{value}")
-    } else {
-        value.to_owned()
+/// Whether the grantee may still use the link: active, same sessions, and still an admin if
+/// the link was issued on admin rights.
+async fn still_entitled(state: &AppState, grant: &Grant) -> AppResult<bool> {
+    let user = match User::find(&mut *state.conn().await?, grant.by).await {
+        Ok(user) => user,
+        Err(diesel::result::Error::NotFound) => return Ok(false),
+        Err(e) => return Err(e.into()),
     };
-    format!("\"{}\"", safe.replace('"', "\"\""))
+    Ok(user.status == UserStatus::Active
+        && user.token_version == grant.ver
+        && (!grant.admin || user.role == Role::Admin)
+        && (grant.admin || grant.owner == Some(user.id)))
 }
 
-fn row(call: &Call) -> String {
+fn row(call: &Call) -> [String; 13] {
     let opt = |v: Option<String>| v.unwrap_or_default();
     [
         call.id.to_string(),
@@ -123,27 +138,39 @@ fn row(call: &Call) -> String {
         opt(call.ended_at.map(|t| t.to_rfc3339())),
         opt(call.twilio_sid.clone()),
     ]
-    .iter()
-    .map(|v| csv_field(v))
-    .collect::<Vec<_>>()
-    .join(",")
-        + "\n"
 }
 
 const HEADER: &str = "id,campaign_id,direction,from,to,status,answered_by,duration_secs,attempt,created_at,answered_at,ended_at,twilio_sid\n";
 
+/// `/exports/calls.csv`: files a browser fetches with the user's own token.
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route("/exports/calls.csv", axum::routing::get(download))
+}
+
 /// `GET /exports/calls.csv?grant=..&sig=..`
-pub async fn download(
-    State(server): State<ServerState>,
-    Query(query): Query<Download>,
-) -> Response {
-    let Some(grant) = verify(&server.app, &query) else {
-        return (
+pub async fn download(State(app): State<AppState>, Query(query): Query<Download>) -> Response {
+    let forbidden = || {
+        (
             StatusCode::FORBIDDEN,
             "this export link is invalid or has expired",
         )
-            .into_response();
+            .into_response()
     };
+    let Some(grant) = verify(&app, &query) else {
+        return forbidden();
+    };
+    match still_entitled(&app, &grant).await {
+        Ok(true) => {}
+        Ok(false) => return forbidden(),
+        Err(e) => {
+            tracing::error!(error = ?e, "export link: the grantee could not be read");
+            return crate::graphql::response::error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                e.code(),
+                &e.message(),
+            );
+        }
+    }
     let filter = CallFilter {
         owner_id: grant.owner,
         campaign_id: grant.campaign,
@@ -153,40 +180,7 @@ pub async fn download(
         since: grant.since,
         until: grant.until,
     };
-    let state = server.app.clone();
-    // Keyset pages of PAGE rows, newest first; `None` cursor state means "done".
-    let body = stream::unfold(Some((None::<Uuid>, true)), move |cursor| {
-        let state = state.clone();
-        let filter = filter.clone();
-        async move {
-            let (after, first) = cursor?;
-            let page = match state.conn().await {
-                Ok(mut conn) => Call::page(&mut conn, &filter, after, PAGE)
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e.message()),
-            };
-            match page {
-                Ok(rows) => {
-                    let mut chunk = if first {
-                        HEADER.to_owned()
-                    } else {
-                        String::new()
-                    };
-                    for call in &rows {
-                        chunk.push_str(&row(call));
-                    }
-                    let next =
-                        (rows.len() as i64 == PAGE).then(|| (rows.last().map(|c| c.id), false));
-                    Some((
-                        Ok::<_, std::io::Error>(axum::body::Bytes::from(chunk)),
-                        next,
-                    ))
-                }
-                Err(e) => Some((Err(std::io::Error::other(e)), None)),
-            }
-        }
-    });
+    let body = rows(app.clone(), filter);
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -200,14 +194,40 @@ pub async fn download(
         .into_response()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fields_are_quoted_and_formulas_neutralised() {
-        assert_eq!(csv_field("a\"b"), "\"a\"\"b\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
-        assert_eq!(csv_field("+84912345678"), "\"+84912345678\"");
+/// Keyset pages of PAGE rows, newest first, each page on a connection taken only for its read.
+/// An async-stream generator keeps answering `None` once it has ended: the compression layer
+/// polls once more after the last chunk, which a bare `unfold` answers with a panic.
+fn rows(
+    state: AppState,
+    filter: CallFilter,
+) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
+    async_stream::try_stream! {
+        yield axum::body::Bytes::from_static(HEADER.as_bytes());
+        let mut after = None::<Uuid>;
+        loop {
+            let calls = page(&state, &filter, after).await?;
+            let chunk = crate::spreadsheet::lines(calls.iter().map(row));
+            if !chunk.is_empty() {
+                yield axum::body::Bytes::from(chunk);
+            }
+            if (calls.len() as i64) < PAGE {
+                break;
+            }
+            after = calls.last().map(|c| c.id);
+        }
     }
+}
+
+async fn page(
+    state: &AppState,
+    filter: &CallFilter,
+    after: Option<Uuid>,
+) -> Result<Vec<Call>, std::io::Error> {
+    let mut conn = state
+        .conn()
+        .await
+        .map_err(|e| std::io::Error::other(e.message()))?;
+    Call::page(&mut conn, filter, after, PAGE)
+        .await
+        .map_err(std::io::Error::other)
 }

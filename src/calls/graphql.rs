@@ -6,11 +6,13 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::loaders::CallEvents;
 use super::model::{
     Call, CallDirection, CallEvent, CallFilter, CallStatus, EventKind, EventSource,
 };
 use super::service;
 use super::status::EVENT_CALL_UPDATED;
+use crate::billing::loaders::{CallMoney, CallMoneyLoader};
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids::parse_id;
 use crate::graphql::pagination::Page;
@@ -76,30 +78,19 @@ impl CallNode {
         self.0.duration_secs
     }
     /// VND charged for this call (0 until it ends, and for calls that cost nothing).
+    #[graphql(complexity = "crate::graphql::cost::BATCHED + child_complexity")]
     async fn cost(&self, ctx: &Context<'_>) -> Result<i64> {
-        let mut conn = ctx.state().conn().await?;
-        Ok(crate::billing::service::charged(&mut conn, None, Some(self.0.id)).await?)
+        Ok(self.money(ctx).await?.charged)
     }
     /// VND per minute this call is billed at (the rate when it was dispatched).
+    #[graphql(complexity = "crate::graphql::cost::BATCHED + child_complexity")]
     async fn price_per_minute(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
-        let mut conn = ctx.state().conn().await?;
-        Ok(crate::billing::service::rate_of_call(&mut conn, self.0.id)
-            .await?
-            .map(|r| r.per_minute))
+        Ok(self.money(ctx).await?.rate.map(|r| r.per_minute))
     }
     /// VND held for this call while it is in progress.
+    #[graphql(complexity = "crate::graphql::cost::BATCHED + child_complexity")]
     async fn held(&self, ctx: &Context<'_>) -> Result<i64> {
-        let entries = crate::billing::service::list(
-            ctx.state(),
-            &crate::billing::service::LedgerFilter {
-                call_id: Some(self.0.id),
-                ..Default::default()
-            },
-            None,
-            10,
-        )
-        .await?;
-        Ok(entries.iter().map(|e| e.held_change).sum())
+        Ok(self.money(ctx).await?.held)
     }
     async fn twilio_sid(&self) -> Option<&str> {
         self.0.twilio_sid.as_deref()
@@ -114,21 +105,44 @@ impl CallNode {
         self.0.ended_at
     }
     /// Every event the call went through, in order, applied or not.
+    #[graphql(complexity = "crate::graphql::cost::BATCHED + child_complexity")]
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<CallEventView>> {
-        Ok(service::events(ctx.state(), self.0.id)
+        Ok(self
+            .events_of(ctx)
             .await?
             .into_iter()
             .map(CallEventView::from)
             .collect())
     }
     /// Keys the callee pressed, in order.
+    #[graphql(complexity = "crate::graphql::cost::BATCHED + child_complexity")]
     async fn digits(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        Ok(service::events(ctx.state(), self.0.id)
+        Ok(self
+            .events_of(ctx)
             .await?
             .into_iter()
             .filter(|e| e.kind == EventKind::Gather)
             .filter_map(|e| e.detail["digits"].as_str().map(str::to_owned))
             .collect())
+    }
+}
+
+// A `CallNode` only exists for a call the viewer may see, so its id may key the batches.
+impl CallNode {
+    async fn money(&self, ctx: &Context<'_>) -> Result<CallMoney> {
+        Ok(ctx
+            .loader::<CallMoneyLoader>()?
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn events_of(&self, ctx: &Context<'_>) -> Result<Vec<CallEvent>> {
+        Ok(ctx
+            .loader::<CallEvents>()?
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default())
     }
 }
 
@@ -168,6 +182,7 @@ pub struct CallsQuery;
 #[Object]
 impl CallsQuery {
     /// Your calls, newest first (admins see everyone's).
+    #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
     async fn calls(
         &self,
         ctx: &Context<'_>,
@@ -188,6 +203,7 @@ impl CallsQuery {
         Ok(page.connection(rows, |c| c.id.to_string(), CallNode))
     }
 
+    #[graphql(complexity = "crate::graphql::cost::LOOKUP + child_complexity")]
     async fn call(&self, ctx: &Context<'_>, id: ID) -> Result<CallNode> {
         Ok(CallNode(
             service::get(ctx.state(), ctx.viewer()?, parse_id("id", &id)?).await?,
@@ -239,7 +255,7 @@ impl CallsSubscription {
         if let Some(id) = only {
             crate::campaigns::service::get(&state, &viewer, id).await?;
         }
-        let mut events = state.events.subscribe();
+        let mut events = crate::graphql::viewer_events(ctx);
         Ok(async_stream::stream! {
             loop {
                 let event = match events.recv().await {
@@ -249,15 +265,15 @@ impl CallsSubscription {
                     Err(RecvError::Closed) => break,
                 };
                 if event.kind != EVENT_CALL_UPDATED
-                    || !(viewer.is_admin() || event.owner_id == viewer.id)
+                    || !crate::events::for_viewer(&viewer, event.owner_id)
                     || only.is_some_and(|c| event.campaign_id != Some(c))
                 {
                     continue;
                 }
                 let Some(call_id) = event.call_id else { continue };
-                let Some(call) = state.call_snapshots.get(&state, call_id, event.at).await else { continue };
+                let Some(call) = super::snapshots::Snapshots::of(&state).get(&state, call_id, event.at).await else { continue };
                 // The event's owner was checked above; the row is checked again, as `call(id)` would.
-                if !(viewer.is_admin() || call.owner_id == viewer.id) {
+                if !crate::events::for_viewer(&viewer, call.owner_id) {
                     continue;
                 }
                 yield CallNode(Call::clone(&call));

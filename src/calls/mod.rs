@@ -3,7 +3,10 @@
 
 pub mod export;
 pub mod graphql;
+pub mod holds;
 pub mod jobs;
+pub mod leg;
+pub mod loaders;
 pub mod model;
 pub mod reconcile;
 pub mod service;
@@ -12,4 +15,5 @@ pub mod status;
 #[cfg(test)]
 mod status_props;
 
+pub use jobs::CallEnded;
 pub use model::{Call, CallDirection, CallStatus};

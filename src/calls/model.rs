@@ -172,24 +172,6 @@ pub struct CallFilter {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// Finished outbound calls of one number over a window.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Outcomes {
-    pub finished: i64,
-    pub answered: i64,
-    pub failed: i64,
-}
-
-impl Outcomes {
-    pub fn answer_rate(&self) -> Option<f64> {
-        (self.finished > 0).then(|| self.answered as f64 / self.finished as f64)
-    }
-
-    pub fn failure_rate(&self) -> Option<f64> {
-        (self.finished > 0).then(|| self.failed as f64 / self.finished as f64)
-    }
-}
-
 #[derive(QueryableByName)]
 struct OutcomeRow {
     #[diesel(sql_type = SqlUuid)]
@@ -210,6 +192,18 @@ impl NewCall<'_> {
             .get_result(conn)
             .await
     }
+
+    /// Several calls in one statement (a claim's batch).
+    pub async fn insert_all(
+        conn: &mut AsyncPgConnection,
+        rows: &[NewCall<'_>],
+    ) -> QueryResult<Vec<Call>> {
+        diesel::insert_into(calls::table)
+            .values(rows)
+            .returning(Call::as_returning())
+            .get_results(conn)
+            .await
+    }
 }
 
 impl NewCallEvent<'_> {
@@ -223,6 +217,19 @@ impl NewCallEvent<'_> {
 }
 
 impl Call {
+    /// The call as the ledger sees it.
+    pub fn billed(&self) -> crate::billing::ledger::BilledCall<'_> {
+        crate::billing::ledger::BilledCall {
+            id: self.id,
+            owner_id: self.owner_id,
+            campaign_id: self.campaign_id,
+            to_number: &self.to_number,
+            duration_secs: self.duration_secs,
+            placed: self.twilio_sid.is_some(),
+            status: self.status.as_str(),
+        }
+    }
+
     pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Self> {
         calls::table
             .find(id)
@@ -238,6 +245,23 @@ impl Call {
             .for_update()
             .first(conn)
             .await
+    }
+
+    /// The call locked for update, only if `account_id` placed it: a webhook signed by another
+    /// account finds nothing, and the ownership check costs no query of its own.
+    pub async fn find_owned_for_update(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+        account_id: Uuid,
+    ) -> QueryResult<Option<Self>> {
+        calls::table
+            .find(id)
+            .filter(calls::twilio_account_id.eq(account_id))
+            .select(Self::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()
     }
 
     pub async fn update(
@@ -304,7 +328,7 @@ impl Call {
     pub async fn outcomes_by_did(
         conn: &mut AsyncPgConnection,
         since: DateTime<Utc>,
-    ) -> QueryResult<HashMap<Uuid, Outcomes>> {
+    ) -> QueryResult<HashMap<Uuid, crate::dids::service::Outcomes>> {
         let rows: Vec<OutcomeRow> = diesel::sql_query(
             "SELECT did_id,
                     count(*) FILTER (WHERE status IN ('COMPLETED','BUSY','NO_ANSWER','FAILED','CANCELED')) AS finished,
@@ -322,7 +346,7 @@ impl Call {
             .map(|r| {
                 (
                     r.did_id,
-                    Outcomes {
+                    crate::dids::service::Outcomes {
                         finished: r.finished,
                         answered: r.answered,
                         failed: r.failed,

@@ -4,8 +4,8 @@ use uuid::Uuid;
 
 use super::model::{Call, CallEvent, CallFilter};
 use crate::app::AppState;
-use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::viewer::Viewer;
 
 pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Call> {
     let call = Call::find(&mut *state.conn().await?, id)

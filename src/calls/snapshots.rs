@@ -30,6 +30,11 @@ struct Recent {
 }
 
 impl Snapshots {
+    /// This process's snapshots.
+    pub fn of(state: &AppState) -> Self {
+        state.shared.get()
+    }
+
     /// The call as read for the event published at `at`; `None` when it cannot be read (the
     /// subscriber skips that event, as it would skip a failed read of its own).
     pub async fn get(

@@ -16,6 +16,8 @@ pub mod reason {
     pub const OPT_OUT_SPIKE: &str = "OPT_OUT_SPIKE";
     pub const TWILIO_ACCOUNT_SUSPENDED: &str = "TWILIO_ACCOUNT_SUSPENDED";
     pub const INSUFFICIENT_BALANCE: &str = "INSUFFICIENT_BALANCE";
+    /// An admin suspended the owner; lifting the suspension leaves it paused for the owner.
+    pub const OWNER_SUSPENDED: &str = "OWNER_SUSPENDED";
 }
 
 /// The window the rates are judged over: the campaign's most recently *dialed* finished calls
@@ -66,6 +68,8 @@ pub async fn recent(conn: &mut AsyncPgConnection, campaign_id: Uuid) -> AppResul
                 count(*) FILTER (WHERE cc.state = 'OPTED_OUT') AS opted_out
          FROM (SELECT status, contact_id FROM calls
                WHERE campaign_id = $1 AND ended_at IS NOT NULL
+                 -- Canceled before its request (the owner was suspended): it says nothing.
+                 AND NOT (status = 'CANCELED' AND twilio_sid IS NULL)
                ORDER BY id DESC LIMIT $2) k
          LEFT JOIN campaign_contacts cc ON cc.id = k.contact_id",
     )
@@ -98,6 +102,30 @@ pub async fn pause(
     Ok(Some(
         Campaign::set_status(conn, campaign_id, CampaignStatus::Paused, Some(why)).await?,
     ))
+}
+
+/// Pauses every RUNNING campaign of `owner_id` with `why`, in the caller's transaction.
+pub async fn pause_owner(
+    conn: &mut AsyncPgConnection,
+    owner_id: Uuid,
+    why: &str,
+) -> AppResult<Vec<Campaign>> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    let running: Vec<Id> = diesel::sql_query(
+        "SELECT id FROM campaigns WHERE owner_id = $1 AND status = 'RUNNING' ORDER BY id",
+    )
+    .bind::<SqlUuid, _>(owner_id)
+    .load(conn)
+    .await?;
+    let mut paused = Vec::with_capacity(running.len());
+    for Id { id } in running {
+        paused.extend(pause(conn, id, why).await?);
+    }
+    Ok(paused)
 }
 
 #[cfg(test)]

@@ -1,10 +1,13 @@
 //! Campaigns: what to say, to whom, when, how fast, with what consent; and their lifecycle.
 
 pub mod autopause;
+pub mod contacts;
 pub mod graphql;
 pub mod jobs;
+pub mod loaders;
 pub mod model;
 pub mod preflight;
+pub mod progress;
 pub mod service;
 pub mod settings;
 pub mod stats;

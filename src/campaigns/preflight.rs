@@ -5,7 +5,7 @@ use chrono::Utc;
 use super::model::Campaign;
 use super::settings::{Message, Schedule};
 use crate::app::AppState;
-use crate::contacts::model::Contact;
+use crate::campaigns::contacts::model::Contact;
 use crate::dids::{Did, DidStatus};
 use crate::error::AppResult;
 use crate::twilio_accounts::{AccountStatus, TwilioAccount};
@@ -53,6 +53,14 @@ pub async fn run(state: &AppState, campaign: &Campaign) -> AppResult<Preflight> 
         report.blockers.push(issue(
             "NO_CONSENT",
             "record the consent basis, source and date before starting",
+        ));
+    }
+    // An admin resuming a suspended user's campaign would leave it RUNNING with nothing dialed.
+    let owner = crate::users::service::find(&mut conn, campaign.owner_id).await?;
+    if owner.status != crate::users::UserStatus::Active {
+        report.blockers.push(issue(
+            "OWNER_SUSPENDED",
+            "the campaign's owner is suspended",
         ));
     }
     if campaign.caller_id_dids.is_empty() {

@@ -9,11 +9,11 @@ use super::model::{Campaign, CampaignFields, CampaignFilter, CampaignStatus};
 use super::preflight::{self, Preflight};
 use super::settings::{AmdMode, ConsentBasis, Menu, Message, RetryOutcome, Schedule};
 use crate::app::AppState;
-use crate::auth::Viewer;
 use crate::compliance::Purpose;
 use crate::dids::{Did, DidStatus};
 use crate::error::{AppError, AppResult};
 use crate::events::Event;
+use crate::viewer::Viewer;
 
 pub const EVENT_STATE_CHANGED: &str = "campaign.state_changed";
 
@@ -107,7 +107,7 @@ async fn build_fields(
         (None, None) => return Err(AppError::bad_input("message", "required")),
     };
     message.validate()?;
-    let menu = match (input.menu, base) {
+    let mut menu = match (input.menu, base) {
         (Some(m), _) => m,
         (None, Some(b)) => b
             .menu
@@ -117,16 +117,26 @@ async fn build_fields(
             .map_err(AppError::internal)?,
         (None, None) => None,
     };
-    if let Some(menu) = &menu {
+    if let Some(menu) = &mut menu {
         menu.validate()?;
-        for option in &menu.options {
+        for option in &mut menu.options {
             if let Some(to) = &option.transfer_to {
-                crate::phone::parse(to, &default_country).map_err(|_| {
-                    AppError::bad_input(
-                        "menu.options",
-                        format!("transfer number {to:?} is invalid"),
-                    )
+                // Stored in E.164, and only a kind of number that may be called: the transfer
+                // is dialed at the owner's cost (and checked again when it is).
+                let parsed = crate::compliance::numbers::parse_callable(
+                    conn,
+                    "menu.options",
+                    to,
+                    &default_country,
+                )
+                .await
+                .map_err(|e| match e {
+                    AppError::BadInput { message, .. } => {
+                        AppError::bad_input("menu.options", format!("transfer number: {message}"))
+                    }
+                    other => other,
                 })?;
+                option.transfer_to = Some(parsed.e164.to_string());
             }
         }
     }

@@ -61,8 +61,31 @@ pub struct Message {
     pub repeat: u32,
 }
 
+/// Refuses control characters other than line breaks and tabs: a NUL cannot be stored in
+/// JSONB at all, and the others have no business in speech.
+fn plain_text(field: &'static str, text: &str) -> AppResult<()> {
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(AppError::bad_input(
+            field,
+            "must not contain control characters (such as NUL)",
+        ));
+    }
+    Ok(())
+}
+
 impl Message {
     pub fn validate(&self) -> AppResult<()> {
+        for (field, text) in [
+            ("message.text", self.text.as_deref()),
+            ("message.audioUrl", self.audio_url.as_deref()),
+            ("message.voice", Some(self.voice.as_str())),
+            ("message.language", Some(self.language.as_str())),
+        ] {
+            plain_text(field, text.unwrap_or_default())?;
+        }
         match (&self.text, &self.audio_url) {
             (Some(t), None) if !t.trim().is_empty() => {
                 if t.chars().count() > MAX_MESSAGE_CHARS {
@@ -193,6 +216,7 @@ impl Menu {
         {
             return Err(AppError::bad_input("menu.prompt", "at most 500 characters"));
         }
+        plain_text("menu.prompt", self.prompt.as_deref().unwrap_or_default())?;
         Ok(())
     }
 }
@@ -318,6 +342,8 @@ mod tests {
             ..message("hi")
         };
         assert!(both.validate().is_err());
+        assert!(message("a\u{0}b").validate().is_err());
+        assert!(message("line one\nline two\ttab").validate().is_ok());
         let menu = Menu {
             prompt: None,
             timeout_secs: 5,
@@ -328,6 +354,16 @@ mod tests {
             }],
         };
         assert!(menu.validate().is_err());
+        let nul_prompt = Menu {
+            prompt: Some("press\u{0}1".into()),
+            timeout_secs: 5,
+            options: vec![MenuOption {
+                digit: "1".into(),
+                action: MenuAction::Hangup,
+                transfer_to: None,
+            }],
+        };
+        assert!(nul_prompt.validate().is_err());
         let dup = Menu {
             prompt: None,
             timeout_secs: 5,

@@ -1,13 +1,16 @@
-//! Campaign statistics, computed from the contacts and calls tables.
+//! Campaign statistics, from the per-campaign counters the database keeps beside the
+//! contacts, calls and charges they count.
 
-use diesel::sql_types::{BigInt, Nullable, Text, Uuid as SqlUuid};
+use std::collections::HashMap;
+
+use diesel::sql_types::{Array, BigInt, Jsonb, Uuid as SqlUuid};
 use diesel::QueryableByName;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::{Campaign, CampaignStatus};
 use crate::app::AppState;
-use crate::contacts::model::{Contact, StateCounts};
+use crate::campaigns::contacts::model::StateCounts;
 use crate::error::AppResult;
 
 #[derive(Clone, Debug, Default)]
@@ -28,8 +31,25 @@ pub struct Stats {
     pub cost: i64,
 }
 
-#[derive(QueryableByName)]
-struct CallCounts {
+/// One campaign's counters row, summed over its deltas (see the campaign_counters migration).
+#[derive(QueryableByName, Clone, Debug, Default)]
+struct Counters {
+    #[diesel(sql_type = SqlUuid)]
+    campaign_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    pending: i64,
+    #[diesel(sql_type = BigInt)]
+    calling: i64,
+    #[diesel(sql_type = BigInt)]
+    done: i64,
+    #[diesel(sql_type = BigInt)]
+    failed: i64,
+    #[diesel(sql_type = BigInt)]
+    opted_out: i64,
+    #[diesel(sql_type = BigInt)]
+    skipped: i64,
+    #[diesel(sql_type = Jsonb)]
+    skip_reasons: serde_json::Value,
     #[diesel(sql_type = BigInt)]
     attempts: i64,
     #[diesel(sql_type = BigInt)]
@@ -39,71 +59,99 @@ struct CallCounts {
     #[diesel(sql_type = BigInt)]
     no_answer: i64,
     #[diesel(sql_type = BigInt)]
-    failed: i64,
+    calls_failed: i64,
     #[diesel(sql_type = BigInt)]
     machine: i64,
     #[diesel(sql_type = BigInt)]
     in_progress: i64,
-    #[diesel(sql_type = Nullable<diesel::sql_types::Double>)]
-    average_duration: Option<f64>,
-}
-
-#[derive(QueryableByName)]
-struct ReasonCount {
-    #[diesel(sql_type = Text)]
-    reason: String,
     #[diesel(sql_type = BigInt)]
-    contacts: i64,
+    timed: i64,
+    #[diesel(sql_type = BigInt)]
+    duration_sum: i64,
+    #[diesel(sql_type = BigInt)]
+    cost: i64,
 }
 
-pub async fn compute(state: &AppState, campaign: &Campaign) -> AppResult<Stats> {
-    let mut conn = state.conn().await?;
-    let contacts = Contact::counts(&mut conn, campaign.id).await?;
-    let calls: CallCounts = diesel::sql_query(
-        "SELECT count(*) AS attempts,
-                count(*) FILTER (WHERE status = 'COMPLETED' AND COALESCE(answered_by, 'human') NOT LIKE 'machine%') AS answered,
-                count(*) FILTER (WHERE status = 'BUSY') AS busy,
-                count(*) FILTER (WHERE status = 'NO_ANSWER') AS no_answer,
-                count(*) FILTER (WHERE status IN ('FAILED', 'CANCELED')) AS failed,
-                count(*) FILTER (WHERE status = 'COMPLETED' AND answered_by LIKE 'machine%') AS machine,
-                count(*) FILTER (WHERE status IN ('QUEUED', 'INITIATED', 'RINGING', 'IN_PROGRESS')) AS in_progress,
-                avg(duration_secs) FILTER (WHERE status = 'COMPLETED')::float8 AS average_duration
-         FROM calls WHERE campaign_id = $1",
+/// What the statistics are computed from: one campaign's counters.
+#[derive(Clone, Debug, Default)]
+pub struct Aggregates(Counters);
+
+/// The counters of several campaigns in one statement, however many campaigns there are; a
+/// campaign with no counters is absent (its aggregates are the defaults).
+pub async fn aggregates_of(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Aggregates>> {
+    let rows: Vec<Counters> = diesel::sql_query(
+        "SELECT campaign_id, sum(pending)::int8 AS pending, sum(calling)::int8 AS calling,
+                sum(done)::int8 AS done, sum(failed)::int8 AS failed,
+                sum(opted_out)::int8 AS opted_out, sum(skipped)::int8 AS skipped,
+                campaign_counters_sum_reasons(skip_reasons) AS skip_reasons,
+                sum(attempts)::int8 AS attempts, sum(answered)::int8 AS answered,
+                sum(busy)::int8 AS busy, sum(no_answer)::int8 AS no_answer,
+                sum(calls_failed)::int8 AS calls_failed, sum(machine)::int8 AS machine,
+                sum(in_progress)::int8 AS in_progress, sum(timed)::int8 AS timed,
+                sum(duration_sum)::int8 AS duration_sum, sum(cost)::int8 AS cost
+         FROM campaign_counters WHERE campaign_id = ANY($1) GROUP BY campaign_id",
     )
-    .bind::<SqlUuid, _>(campaign.id)
-    .get_result(&mut conn)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .load(conn)
     .await?;
-    let reasons: Vec<ReasonCount> = diesel::sql_query(
-        "SELECT skip_reason AS reason, count(*) AS contacts FROM campaign_contacts
-         WHERE campaign_id = $1 AND skip_reason IS NOT NULL GROUP BY skip_reason ORDER BY skip_reason",
-    )
-    .bind::<SqlUuid, _>(campaign.id)
-    .load(&mut conn)
-    .await?;
-    let cost = crate::billing::service::charged(&mut conn, Some(campaign.id), None).await?;
-    let finished = calls.answered + calls.busy + calls.no_answer + calls.failed + calls.machine;
-    Ok(Stats {
-        answer_rate: (finished > 0).then(|| calls.answered as f64 / finished as f64),
-        average_duration_secs: calls.average_duration,
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.campaign_id, Aggregates(r)))
+        .collect())
+}
+
+/// The statistics of `campaign` from its aggregates.
+pub fn assemble(campaign: &Campaign, a: Aggregates) -> Stats {
+    let Aggregates(c) = a;
+    let contacts = StateCounts {
+        pending: c.pending,
+        calling: c.calling,
+        done: c.done,
+        failed: c.failed,
+        opted_out: c.opted_out,
+        skipped: c.skipped,
+    };
+    let average_duration = (c.timed > 0).then(|| c.duration_sum as f64 / c.timed as f64);
+    // jsonb orders keys by length first; the API lists reasons alphabetically.
+    let mut reasons: Vec<(String, i64)> = c
+        .skip_reasons
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(reason, n)| Some((reason.clone(), n.as_i64()?)))
+        .collect();
+    reasons.sort();
+    let finished = c.answered + c.busy + c.no_answer + c.calls_failed + c.machine;
+    Stats {
+        answer_rate: (finished > 0).then(|| c.answered as f64 / finished as f64),
+        average_duration_secs: average_duration,
         estimated_seconds_left: estimate(
             campaign,
             contacts.pending + contacts.calling,
-            calls.average_duration,
+            average_duration,
         ),
-        skipped_by_reason: reasons
-            .into_iter()
-            .map(|r| (r.reason, r.contacts))
-            .collect(),
+        skipped_by_reason: reasons,
         contacts,
-        attempts: calls.attempts,
-        answered: calls.answered,
-        busy: calls.busy,
-        no_answer: calls.no_answer,
-        failed: calls.failed,
-        machine: calls.machine,
-        in_progress: calls.in_progress,
-        cost,
-    })
+        attempts: c.attempts,
+        answered: c.answered,
+        busy: c.busy,
+        no_answer: c.no_answer,
+        failed: c.calls_failed,
+        machine: c.machine,
+        in_progress: c.in_progress,
+        cost: c.cost,
+    }
+}
+
+pub async fn compute(state: &AppState, campaign: &Campaign) -> AppResult<Stats> {
+    let mut all = aggregates_of(&mut *state.conn().await?, &[campaign.id]).await?;
+    Ok(assemble(
+        campaign,
+        all.remove(&campaign.id).unwrap_or_default(),
+    ))
 }
 
 /// Time left at the campaign's pace: bounded by calls per second, and by how many calls of the

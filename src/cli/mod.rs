@@ -3,8 +3,10 @@
 
 mod doctor;
 mod emulator;
+pub mod jobs;
 mod serve;
 mod setup;
+mod simulated;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -154,7 +156,7 @@ async fn create_admin(
 }
 
 fn export_schema(output: Option<PathBuf>) -> anyhow::Result<()> {
-    let sdl = crate::graphql::sdl();
+    let sdl = crate::schema::sdl();
     match output {
         Some(path) => std::fs::write(&path, sdl)?,
         None => print!("{sdl}"),

@@ -1,6 +1,5 @@
 //! `serve` and `worker`: start everything, run until SIGTERM/SIGINT, then stop in order.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -8,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::AppState;
 use crate::config::Config;
 use crate::db::{embedded, migrations};
-use crate::jobs::{self, Runner, Scheduler};
+use crate::jobs::{Runner, Scheduler};
 use crate::users::service::FirstAdmin;
 
 /// How long in-flight jobs get to finish after a shutdown signal.
@@ -70,17 +69,17 @@ pub async fn run(config: Config, with_http: bool) -> anyhow::Result<()> {
     }
 
     // Kept alive for the life of the process when it runs.
-    let _emulator = crate::twilio_accounts::simulated::start(&app).await?;
+    let _emulator = super::simulated::start(&app).await?;
 
     let runner = Runner::new(
         app.db.clone(),
-        jobs::registry(&app),
+        super::jobs::registry(&app),
         app.config.jobs.clone(),
     );
     let jobs_task = tokio::spawn(runner.run(db.url.expose().to_owned(), shutdown.clone()));
     let dispatcher =
         tokio::spawn(crate::dispatcher::Dispatcher::new(app.clone()).run(shutdown.clone()));
-    let scheduler = Scheduler::new(app.db.clone(), jobs::periodic_jobs());
+    let scheduler = Scheduler::new(app.db.clone(), super::jobs::periodic());
     let scheduler_task = tokio::spawn(scheduler.run(Duration::from_secs(30), shutdown.clone()));
 
     if let Some(listener) = listener {
@@ -89,13 +88,43 @@ pub async fn run(config: Config, with_http: bool) -> anyhow::Result<()> {
         println!("  GraphQL:  {public_url}/graphql");
         println!("  GraphiQL: {public_url}/graphiql");
         tracing::info!(addr = %local, "HTTP server started");
-        let router = crate::server::router(app.clone());
-        axum::serve(
+        let open_files = crate::connections::raise_open_files_limit();
+        let limits = crate::connections::Limits::new(
+            app.config.http.header_read_timeout,
+            app.config.http.max_connections,
+        );
+        tracing::info!(
+            open_files,
+            max_connections = limits.max_connections,
+            header_read_timeout_secs = limits.header_read_timeout.as_secs(),
+            "connection limits"
+        );
+        let metrics_server = match &app.config.metrics.bind {
+            Some(addr) => {
+                let metrics_listener = tokio::net::TcpListener::bind(addr.as_str()).await?;
+                println!(
+                    "  Metrics:  http://{}/metrics",
+                    metrics_listener.local_addr()?
+                );
+                Some(tokio::spawn(crate::connections::serve(
+                    metrics_listener,
+                    crate::server::metrics_router(app.clone()),
+                    crate::connections::Limits::new(limits.header_read_timeout, Some(64)),
+                    shutdown.clone(),
+                )))
+            }
+            None => None,
+        };
+        crate::connections::serve(
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            crate::server::router(app.clone()),
+            limits,
+            shutdown.clone(),
         )
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await?;
+        .await;
+        if let Some(metrics_server) = metrics_server {
+            let _ = metrics_server.await;
+        }
         app.websockets.close();
         if tokio::time::timeout(Duration::from_secs(5), app.websockets.wait())
             .await

@@ -81,7 +81,7 @@ pub async fn run(config: Config, reset: bool) -> anyhow::Result<()> {
             } => format!("created {email} (password from ADMIN_PASSWORD)"),
         })
     })?;
-    let emulator = crate::twilio_accounts::simulated::start(&app).await?;
+    let emulator = super::simulated::start(&app).await?;
     let report = crate::dids::service::configure_webhooks(&app, None)
         .await
         .map_err(|e| e.into_anyhow())?;

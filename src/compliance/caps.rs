@@ -1,7 +1,7 @@
 //! The per-number caps: the platform's (admin-set, counted over everyone's attempts) and a
 //! user's own, which may only be stricter and are counted over that user's attempts.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use diesel::sql_types::{Integer, Nullable, Uuid as SqlUuid};
 use diesel::QueryableByName;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -11,11 +11,22 @@ use uuid::Uuid;
 use super::gate::Caps;
 use crate::app::AppState;
 use crate::audit;
-use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::viewer::Viewer;
 
 pub const MAX_PER_24H: i32 = 10;
 pub const MAX_GAP_MINUTES: i32 = 24 * 60;
+/// The grid a cap's deferral is announced on.
+pub const DEFERRAL_GRID_MINUTES: i64 = 15;
+
+/// A cap's deferral, moved to the next point of a 15-minute grid strictly after `until`. The
+/// platform cap counts every tenant's calls, so the exact moment it opens is another tenant's
+/// call time plus the gap: a tenant learns only the quarter hour, never the other's call time.
+pub fn coarse_deferral(until: DateTime<Utc>) -> DateTime<Utc> {
+    let grid = DEFERRAL_GRID_MINUTES * 60;
+    let next = (until.timestamp().div_euclid(grid) + 1) * grid;
+    DateTime::from_timestamp(next, 0).unwrap_or(until)
+}
 
 #[derive(QueryableByName, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CapsRow {
@@ -203,4 +214,29 @@ pub async fn read(state: &AppState, viewer: &Viewer, user_id: Uuid) -> AppResult
         return Err(AppError::NotFound("user"));
     }
     of_user(&mut *state.conn().await?, user_id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn deferrals_land_on_the_next_quarter_hour_strictly_after() {
+        let t = |h, m, s| {
+            Utc.with_ymd_and_hms(2026, 11, 24, h, m, s)
+                .single()
+                .expect("t")
+        };
+        assert_eq!(coarse_deferral(t(5, 40, 17)), t(5, 45, 0));
+        assert_eq!(coarse_deferral(t(5, 44, 59)), t(5, 45, 0));
+        // On the grid itself it still moves on, so it never equals a call time plus the gap.
+        assert_eq!(coarse_deferral(t(9, 0, 0)), t(9, 15, 0));
+        assert_eq!(
+            coarse_deferral(t(23, 59, 0)),
+            Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0)
+                .single()
+                .expect("t")
+        );
+    }
 }

@@ -59,7 +59,7 @@ pub struct UserCallingCaps {
     pub platform: CallingCaps,
 }
 
-fn target(viewer: &crate::auth::Viewer, user_id: Option<&ID>) -> Result<uuid::Uuid> {
+fn target(viewer: &crate::viewer::Viewer, user_id: Option<&ID>) -> Result<uuid::Uuid> {
     Ok(match user_id {
         Some(id) => parse_id("userId", id)?,
         None => viewer.id,
@@ -85,6 +85,7 @@ pub struct CapsQuery;
 #[Object]
 impl CapsQuery {
     /// The caps every attempt on the platform counts against.
+    #[graphql(complexity = "crate::graphql::cost::LOOKUP + child_complexity")]
     async fn platform_calling_caps(&self, ctx: &Context<'_>) -> Result<CallingCaps> {
         ctx.viewer()?;
         let mut conn = ctx.state().conn().await?;
@@ -92,6 +93,7 @@ impl CapsQuery {
     }
 
     /// A user's own caps beside the platform's (yourself unless you are an admin).
+    #[graphql(complexity = "crate::graphql::cost::LOOKUP + child_complexity")]
     async fn user_calling_caps(
         &self,
         ctx: &Context<'_>,

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::numbers::NumberFact;
 use super::window::{next_opening, open_everywhere, platform_window, CampaignSchedule};
 use super::zones::zones_of;
 use super::{Purpose, SkipReason};
@@ -48,6 +49,8 @@ pub struct Facts {
     pub caps: Caps,
     /// The user's own (stricter) caps, over their attempts.
     pub user_caps: Option<Caps>,
+    /// The destination's kind (premium, satellite, ...) and whether it may be called.
+    pub number: NumberFact,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,9 +65,22 @@ pub enum Verdict {
     },
 }
 
-pub fn check(attempt: &Attempt<'_>, facts: &Facts, now: DateTime<Utc>) -> Verdict {
+/// Rules about the number itself, whoever asks.
+fn check_destination(facts: &Facts) -> Option<SkipReason> {
     if facts.on_platform_dnc || facts.on_user_dnc {
-        return Verdict::Skip(SkipReason::Dnc);
+        return Some(SkipReason::Dnc);
+    }
+    if !facts.number.allowed {
+        return Some(SkipReason::NumberType);
+    }
+    None
+}
+
+/// Every leg of every call passes here: a campaign's attempt, and a forwarded or transferred
+/// leg (`calls::leg`), with the same facts (`facts::gather`) and the same rules.
+pub fn check(attempt: &Attempt<'_>, facts: &Facts, now: DateTime<Utc>) -> Verdict {
+    if let Some(reason) = check_destination(facts) {
+        return Verdict::Skip(reason);
     }
     if !attempt.caller_id_ok {
         return Verdict::Skip(SkipReason::CallerId);
@@ -94,7 +110,7 @@ pub fn check(attempt: &Attempt<'_>, facts: &Facts, now: DateTime<Utc>) -> Verdic
     }
     if let Some(until) = cap_opens_at(attempt, facts, now) {
         return Verdict::Defer {
-            until,
+            until: super::caps::coarse_deferral(until),
             reason: SkipReason::Cap,
         };
     }
@@ -140,7 +156,10 @@ fn caps_open_at(
     recent.sort();
     let mut until = None;
     if let Some(last) = recent.last() {
-        if now - *last < caps.min_gap {
+        // No gap, no rule. `now` was read before the number's lock was taken, so another
+        // process's attempt may be stamped after it; a zero gap compared against that would
+        // defer to the next quarter hour a contact the daily cap alone should judge.
+        if caps.min_gap > Duration::zero() && now - *last < caps.min_gap {
             until = Some(*last + caps.min_gap);
         }
     }
@@ -196,6 +215,21 @@ mod tests {
     }
 
     #[test]
+    fn a_number_type_nobody_allowed_is_never_dialed() {
+        let facts = Facts {
+            number: NumberFact {
+                number_type: crate::phone::NumberType::PremiumRate,
+                allowed: false,
+            },
+            ..Facts::default()
+        };
+        assert_eq!(
+            check(&vn(Purpose::Transactional), &facts, at(3, 0)),
+            Verdict::Skip(SkipReason::NumberType)
+        );
+    }
+
+    #[test]
     fn outside_the_window_waits_for_the_opening() {
         // 18:00 in Vietnam: marketing waits for 08:00 tomorrow, a reminder may still call.
         let verdict = check(&vn(Purpose::Marketing), &Facts::default(), at(11, 0));
@@ -245,7 +279,7 @@ mod tests {
         assert_eq!(
             check(&vn(Purpose::Reminder), &gap, now),
             Verdict::Defer {
-                until: now + Duration::minutes(40),
+                until: now + Duration::minutes(45),
                 reason: SkipReason::Cap
             }
         );
@@ -256,7 +290,7 @@ mod tests {
         assert_eq!(
             check(&vn(Purpose::Reminder), &full, now),
             Verdict::Defer {
-                until: now + Duration::hours(4),
+                until: now + Duration::hours(4) + Duration::minutes(15),
                 reason: SkipReason::Cap
             }
         );
@@ -265,6 +299,32 @@ mod tests {
             ..Facts::default()
         };
         assert_eq!(check(&vn(Purpose::Reminder), &old, now), Verdict::Dial);
+        // Without a gap, an attempt another process stamped just after this one's clock
+        // read counts only towards the daily cap.
+        let no_gap = Caps {
+            max_per_24h: 2,
+            min_gap: Duration::zero(),
+        };
+        let raced = Facts {
+            attempts_24h: vec![now + Duration::seconds(1)],
+            caps: no_gap,
+            ..Facts::default()
+        };
+        assert_eq!(check(&vn(Purpose::Reminder), &raced, now), Verdict::Dial);
+        let raced_full = Facts {
+            attempts_24h: vec![now - Duration::seconds(2), now + Duration::seconds(1)],
+            caps: no_gap,
+            ..Facts::default()
+        };
+        assert_eq!(
+            check(&vn(Purpose::Reminder), &raced_full, now),
+            Verdict::Defer {
+                until: super::super::caps::coarse_deferral(
+                    now - Duration::seconds(2) + Duration::hours(24)
+                ),
+                reason: SkipReason::Cap
+            }
+        );
         let decree = Facts {
             user_attempts_24h: vec![now - Duration::hours(5)],
             attempts_24h: vec![now - Duration::hours(5)],
@@ -273,7 +333,7 @@ mod tests {
         assert_eq!(
             check(&vn(Purpose::Marketing), &decree, now),
             Verdict::Defer {
-                until: now + Duration::hours(19),
+                until: now + Duration::hours(19) + Duration::minutes(15),
                 reason: SkipReason::Cap
             }
         );
@@ -311,7 +371,7 @@ mod tests {
         assert_eq!(
             check(&vn(Purpose::Reminder), &mine, now),
             Verdict::Defer {
-                until: now + Duration::hours(19),
+                until: now + Duration::hours(19) + Duration::minutes(15),
                 reason: SkipReason::Cap
             }
         );

@@ -117,6 +117,7 @@ pub struct ComplianceQuery;
 
 #[Object]
 impl ComplianceQuery {
+    #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
     async fn do_not_call_entries(
         &self,
         ctx: &Context<'_>,

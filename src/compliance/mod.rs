@@ -2,9 +2,12 @@
 
 pub mod caps;
 pub mod caps_graphql;
+pub mod facts;
 pub mod gate;
 pub mod graphql;
 pub mod model;
+pub mod numbers;
+pub mod numbers_graphql;
 pub mod service;
 pub mod window;
 #[cfg(test)]
@@ -31,5 +34,7 @@ text_enum! {
         Window => "WINDOW",
         CallerId => "CALLER_ID",
         Balance => "BALANCE",
+        /// Premium, satellite, shared-cost, ...: a kind of number nobody allowed.
+        NumberType => "NUMBER_TYPE",
     }
 }

@@ -10,9 +10,9 @@ use uuid::Uuid;
 use super::model::{DncEntry, DncList, DncSource, NewDncEntry};
 use crate::app::AppState;
 use crate::audit;
-use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::phone;
+use crate::viewer::Viewer;
 
 const MAX_REASON: usize = 200;
 /// Rows per insert statement when importing.

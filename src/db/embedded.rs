@@ -13,8 +13,6 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::config::{Config, Secret};
 
-pub const DATABASE_NAME: &str = "ringcast";
-
 /// Where the local-server probe looks, in order: TCP, then the Debian socket directory.
 const LOCAL_CANDIDATES: &[&str] = &[
     "postgres://postgres@127.0.0.1:5432",
@@ -46,7 +44,7 @@ pub async fn resolve(config: &Config) -> anyhow::Result<ResolvedDatabase> {
         });
     }
     for base in LOCAL_CANDIDATES {
-        if let Ok(url) = ensure_database(base).await {
+        if let Ok(url) = ensure_database(base, &config.database_name).await {
             tracing::info!(server = %base, "database: DATABASE_URL unset, using the local PostgreSQL server");
             return Ok(ResolvedDatabase {
                 url: Secret::new(url),
@@ -67,7 +65,11 @@ pub async fn resolve(config: &Config) -> anyhow::Result<ResolvedDatabase> {
         );
     };
     let cluster = PrivateCluster::start(&bin_dir, &config.data_dir.join("postgres")).await?;
-    let url = ensure_database(&format!("postgres://postgres@127.0.0.1:{}", cluster.port)).await?;
+    let url = ensure_database(
+        &format!("postgres://postgres@127.0.0.1:{}", cluster.port),
+        &config.database_name,
+    )
+    .await?;
     tracing::info!(
         port = cluster.port,
         dir = %cluster.data_dir.display(),
@@ -86,8 +88,8 @@ struct Exists {
     exists: bool,
 }
 
-/// Connects to `base`'s maintenance database and creates `ringcast` when missing.
-async fn ensure_database(base: &str) -> anyhow::Result<String> {
+/// Connects to `base`'s maintenance database and creates `name` when missing.
+async fn ensure_database(base: &str, name: &str) -> anyhow::Result<String> {
     let admin_url = format!("{base}/postgres");
     let mut conn = tokio::time::timeout(
         Duration::from_secs(3),
@@ -96,11 +98,11 @@ async fn ensure_database(base: &str) -> anyhow::Result<String> {
     .await??;
     let found: Exists =
         diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
-            .bind::<Text, _>(DATABASE_NAME)
+            .bind::<Text, _>(name)
             .get_result(&mut conn)
             .await?;
     if !found.exists {
-        let created = diesel::sql_query(format!("CREATE DATABASE {DATABASE_NAME}"))
+        let created = diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut conn)
             .await;
         // Another node may have created it between the check and here.
@@ -109,9 +111,9 @@ async fn ensure_database(base: &str) -> anyhow::Result<String> {
                 return Err(e.into());
             }
         }
-        tracing::info!(database = DATABASE_NAME, "created database");
+        tracing::info!(database = name, "created database");
     }
-    Ok(format!("{base}/{DATABASE_NAME}"))
+    Ok(format!("{base}/{name}"))
 }
 
 /// The directory holding `initdb` and `pg_ctl`: PATH first, then Debian's versioned layout.

@@ -69,6 +69,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    signup_attempts (id) {
+        id -> Int8,
+        ip -> Text,
+        attempted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Uuid,
         email -> Text,
@@ -117,6 +125,19 @@ diesel::table! {
         campaign_id -> Nullable<Uuid>,
         contact_id -> Nullable<Int8>,
         attempt -> Nullable<Int4>,
+        leg -> Nullable<Text>,
+        parent_sid -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    number_allowances (id) {
+        id -> Uuid,
+        kind -> Text,
+        value -> Text,
+        note -> Text,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -217,6 +238,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    unmatched_payments (id) {
+        id -> Uuid,
+        provider -> Text,
+        txn_id -> Text,
+        amount -> Int8,
+        top_up_id -> Nullable<Uuid>,
+        user_id -> Nullable<Uuid>,
+        reason -> Text,
+        reference -> Nullable<Text>,
+        status -> Text,
+        resolution_note -> Nullable<Text>,
+        resolved_by -> Nullable<Uuid>,
+        resolved_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     webhook_events (id) {
         id -> Int8,
         provider -> Text,
@@ -253,6 +292,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dids,
     do_not_call,
     login_failures,
+    number_allowances,
     periodic_jobs,
     refresh_tokens,
     twilio_accounts,

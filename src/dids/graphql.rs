@@ -156,7 +156,10 @@ pub struct DidsQuery;
 #[Object]
 impl DidsQuery {
     /// Numbers for sale on a Twilio account.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::cost::REMOTE + child_complexity"
+    )]
     async fn available_numbers(
         &self,
         ctx: &Context<'_>,
@@ -186,7 +189,10 @@ impl DidsQuery {
     }
 
     /// Every number on every account.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::cost::page(first, child_complexity)"
+    )]
     async fn dids(
         &self,
         ctx: &Context<'_>,
@@ -221,6 +227,7 @@ impl DidsQuery {
     }
 
     /// The numbers assigned to the signed-in user.
+    #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
     async fn my_dids(
         &self,
         ctx: &Context<'_>,

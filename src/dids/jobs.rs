@@ -1,31 +1,18 @@
-//! Periodic number health and idle release.
+//! Periodic release of idle numbers (their health is counted from calls, in `calls::jobs`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::jobs::BackgroundJob;
-
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default)]
-pub struct UpdateDidHealth;
-
-impl BackgroundJob for UpdateDidHealth {
-    const JOB_TYPE: &'static str = "update_did_health";
-
-    async fn run(self, state: AppState) -> anyhow::Result<()> {
-        let changed = super::service::update_health(&state)
-            .await
-            .map_err(|e| e.into_anyhow())?;
-        tracing::info!(changed, "updated phone number health");
-        Ok(())
-    }
-}
+use crate::jobs::{BackgroundJob, Job};
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, Default)]
 pub struct ReleaseIdleDids;
 
-impl BackgroundJob for ReleaseIdleDids {
+impl Job for ReleaseIdleDids {
     const JOB_TYPE: &'static str = "release_idle_dids";
+}
 
+impl BackgroundJob for ReleaseIdleDids {
     async fn run(self, state: AppState) -> anyhow::Result<()> {
         let Some(days) = state.config.did_idle_release_days else {
             return Ok(());

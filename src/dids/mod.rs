@@ -1,9 +1,20 @@
 //! Phone numbers (DIDs) we own on Twilio: purchase, assignment to users, forwarding,
 //! webhooks, health, and release.
 
+pub mod accounts;
+pub mod accounts_graphql;
+mod assignment;
+mod forwarding;
 pub mod graphql;
+mod health;
+mod import;
 pub mod jobs;
+mod lookup;
 pub mod model;
+mod numbers;
+mod purchase;
+mod release;
 pub mod service;
+mod webhooks;
 
 pub use model::{Did, DidStatus};

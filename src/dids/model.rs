@@ -6,6 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::schema::dids;
+use crate::phone::E164;
 use crate::text_enum;
 
 text_enum! {
@@ -21,7 +22,7 @@ text_enum! {
 pub struct Did {
     pub id: Uuid,
     pub twilio_account_id: Uuid,
-    pub phone_number: String,
+    pub phone_number: E164,
     pub twilio_sid: String,
     pub country: String,
     pub friendly_name: String,

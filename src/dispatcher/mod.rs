@@ -1,6 +1,7 @@
-//! The dispatcher: in every `serve` and `worker` process, claims due contacts, passes each
-//! through the compliance gate, records the attempt, and places the call. Processes share the
-//! work through SKIP LOCKED claims and the per-account and per-campaign pacing rows.
+//! The dispatcher: in every `serve` and `worker` process, claims due contacts a campaign's
+//! batch at a time, passes each through the compliance gate, records the attempts, and places
+//! the calls. Processes share the work through SKIP LOCKED claims (each on a campaign of its
+//! own) and the per-account and per-campaign pacing rows.
 
 pub mod claim;
 pub mod lag;
@@ -8,19 +9,18 @@ pub mod place;
 pub mod settle;
 pub mod voice;
 
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
 use diesel_async::RunQueryDsl;
-use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::jobs::BackgroundJob;
 
-/// Claims per tick; each placement then runs in its own task.
-const BATCH: usize = 50;
+/// Contacts claimed per tick, a batch at a time; each placement then runs in its own task.
+const PER_TICK: usize = 200;
 const IDLE: Duration = Duration::from_millis(250);
 
 type Clock = std::sync::Arc<dyn Fn() -> chrono::DateTime<Utc> + Send + Sync>;
@@ -29,6 +29,8 @@ pub struct Dispatcher {
     state: AppState,
     /// Calling windows are judged at this time (fixed in tests).
     clock: Clock,
+    /// The campaign claimed from last: the next claim starts after it (round robin).
+    cursor: Mutex<Option<Uuid>>,
 }
 
 impl Dispatcher {
@@ -37,36 +39,43 @@ impl Dispatcher {
     }
 
     pub fn with_clock(state: AppState, clock: Clock) -> Self {
-        Self { state, clock }
+        Self {
+            state,
+            clock,
+            cursor: Mutex::new(None),
+        }
     }
 
-    /// Claims and starts up to `BATCH` calls; returns how many contacts it handled.
+    /// Claims and starts up to `PER_TICK` calls; returns how many contacts it handled.
     pub async fn tick(&self) -> anyhow::Result<usize> {
         self.promote_scheduled().await?;
         self.complete_finished().await?;
         let mut handled = 0;
-        while handled < BATCH {
-            match claim::next(&self.state, (self.clock)())
-                .await
-                .map_err(|e| e.into_anyhow())?
-            {
-                claim::Claimed::Nothing => break,
-                claim::Claimed::Handled => handled += 1,
-                claim::Claimed::Paused(campaign) => {
-                    handled += 1;
-                    crate::campaigns::service::publish_state(&self.state, &campaign).await;
-                }
-                claim::Claimed::Placed(placement) => {
-                    handled += 1;
-                    crate::billing::service::publish(&self.state, placement.call.owner_id).await;
-                    let state = self.state.clone();
-                    tokio::spawn(async move {
-                        let id = placement.call.id;
-                        if let Err(e) = place::place(&state, *placement).await {
-                            tracing::error!(call.id = %id, error = ?e, "placing a call failed");
-                        }
-                    });
-                }
+        // A tick takes several batches; a signal between two of them must stop the next one,
+        // not only the next tick (a whole tick's claims used to be recorded after SIGTERM).
+        while handled < PER_TICK && !self.state.shutdown.is_cancelled() {
+            let mut cursor = *self.cursor.lock().unwrap_or_else(PoisonError::into_inner);
+            let claimed = claim::next(&self.state, (self.clock)(), &mut cursor).await;
+            *self.cursor.lock().unwrap_or_else(PoisonError::into_inner) = cursor;
+            let Some(batch) = claimed.map_err(|e| e.into_anyhow())? else {
+                break;
+            };
+            handled += batch.placements.len() + batch.set_aside;
+            if let Some(campaign) = batch.paused {
+                handled += 1;
+                crate::campaigns::service::publish_state(&self.state, &campaign).await;
+            }
+            if !batch.placements.is_empty() {
+                crate::billing::service::publish(&self.state, batch.owner_id).await;
+            }
+            for placement in batch.placements {
+                let state = self.state.clone();
+                tokio::spawn(async move {
+                    let id = placement.call.id;
+                    if let Err(e) = place::place(&state, placement).await {
+                        tracing::error!(call.id = %id, error = ?e, "placing a call failed");
+                    }
+                });
             }
         }
         Ok(handled)
@@ -77,7 +86,9 @@ impl Dispatcher {
         let mut conn = self.state.db.get().await?;
         diesel::sql_query(
             "UPDATE campaigns SET status = 'RUNNING', updated_at = now()
-             WHERE status = 'SCHEDULED' AND COALESCE((schedule->>'start_at')::timestamptz, now()) <= now()",
+             WHERE status = 'SCHEDULED' AND COALESCE((schedule->>'start_at')::timestamptz, now()) <= now()
+               -- A suspended owner's campaign waits; it starts once the suspension is lifted.
+               AND EXISTS (SELECT 1 FROM users u WHERE u.id = campaigns.owner_id AND u.status = 'ACTIVE')",
         )
         .execute(&mut conn)
         .await?;
@@ -130,23 +141,10 @@ impl Dispatcher {
     }
 }
 
-/// Enqueued with a call's final status, in the same transaction.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy)]
-pub struct SettleCall {
-    pub call_id: Uuid,
-}
-
-impl BackgroundJob for SettleCall {
-    const JOB_TYPE: &'static str = "settle_call";
-    const PRIORITY: i16 = 10;
-
-    fn dedupe_key(&self) -> Option<String> {
-        Some(format!("settle:{}", self.call_id))
-    }
-
-    async fn run(self, state: AppState) -> anyhow::Result<()> {
-        settle::settle(&state, self.call_id)
-            .await
-            .map_err(|e| e.into_anyhow())
-    }
+/// Settles a campaign call's contact once `calls` announces the call ended: its next step
+/// needs the final state. Registered for `CallEnded` by the startup code.
+pub async fn on_call_ended(state: AppState, ended: crate::calls::CallEnded) -> anyhow::Result<()> {
+    settle::settle(&state, ended.call_id)
+        .await
+        .map_err(|e| e.into_anyhow())
 }

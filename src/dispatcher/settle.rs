@@ -35,7 +35,8 @@ const NOT_PLACED: &str = "NOT_PLACED";
 
 /// The outcome name a campaign's retry policy speaks of.
 pub fn outcome_of(call: &Call) -> &'static str {
-    if call.status == CallStatus::Failed && call.twilio_sid.is_none() {
+    if matches!(call.status, CallStatus::Failed | CallStatus::Canceled) && call.twilio_sid.is_none()
+    {
         return NOT_PLACED;
     }
     let machine = call

@@ -7,6 +7,7 @@ use diesel_async::RunQueryDsl;
 use serde_json::json;
 
 use crate::app::AppState;
+use crate::calls::leg::{self, Leg, LegKind, LegRequest};
 use crate::calls::model::{EventKind, EventSource};
 use crate::calls::{status, Call};
 use crate::campaigns::settings::{AmdMode, Menu, MenuAction, MenuOption, Message};
@@ -156,8 +157,13 @@ fn menu_option(campaign: &Campaign, digits: &str) -> AppResult<Option<MenuOption
     Ok(menu.and_then(|m| m.options.into_iter().find(|o| o.digit == digits)))
 }
 
-/// What the caller hears after a key press.
-pub async fn on_digits(state: &AppState, call: &Call, digits: &str) -> AppResult<VoiceResponse> {
+/// What the caller hears after a key press; `call_sid` is the carrier's id of the call.
+pub async fn on_digits(
+    state: &AppState,
+    call: &Call,
+    call_sid: Option<&str>,
+    digits: &str,
+) -> AppResult<VoiceResponse> {
     let mut conn = state.conn().await?;
     let campaign = match call.campaign_id {
         Some(id) => Campaign::find(&mut conn, id).await?,
@@ -178,12 +184,22 @@ pub async fn on_digits(state: &AppState, call: &Call, digits: &str) -> AppResult
         MenuAction::OptOut => VoiceResponse::new()
             .verb(say("Bạn sẽ không nhận cuộc gọi này nữa. Xin cảm ơn."))
             .hangup(),
-        MenuAction::Transfer => VoiceResponse::new().verb(Verb::Dial {
-            number: option.transfer_to.unwrap_or_default(),
-            caller_id: Some(call.from_number.clone()),
-            timeout: Some(30),
-            action: None,
-        }),
+        MenuAction::Transfer => {
+            drop(conn);
+            let sorry = say("Xin lỗi, không thể chuyển cuộc gọi lúc này. Xin cảm ơn.");
+            match transfer(
+                state,
+                call,
+                call_sid,
+                &campaign,
+                option.transfer_to.as_deref(),
+            )
+            .await?
+            {
+                Some(dial) => VoiceResponse::new().verb(dial),
+                None => VoiceResponse::new().verb(sorry).hangup(),
+            }
+        }
         MenuAction::Replay => VoiceResponse::new().verb(Verb::Redirect {
             url: format!("{}/webhooks/twilio/voice/{}", state.public_url, call.id),
             method: Some("POST".into()),
@@ -193,4 +209,55 @@ pub async fn on_digits(state: &AppState, call: &Call, digits: &str) -> AppResult
             .hangup(),
         MenuAction::Hangup => VoiceResponse::new().hangup(),
     })
+}
+
+/// The transfer leg, checked and held for at dial time; `None` (recorded on the call's
+/// timeline) when it may not be dialed.
+async fn transfer(
+    state: &AppState,
+    call: &Call,
+    call_sid: Option<&str>,
+    campaign: &Campaign,
+    target: Option<&str>,
+) -> AppResult<Option<Verb>> {
+    // Stored in E.164 since input is normalised; older menus are read in the campaign's country.
+    let to = target.and_then(|t| crate::phone::parse(t, &campaign.default_country).ok());
+    let parent = call_sid
+        .map(str::to_owned)
+        .or_else(|| call.twilio_sid.clone())
+        .unwrap_or_else(|| call.id.to_string());
+    let refusal = match to {
+        None => "invalid transfer number".to_owned(),
+        Some(to) => {
+            let request = LegRequest {
+                kind: LegKind::Transfer,
+                owner_id: campaign.owner_id,
+                twilio_account_id: call.twilio_account_id,
+                did_id: call.did_id,
+                from: &call.from_number,
+                to: to.e164.as_str(),
+                parent_sid: &parent,
+            };
+            match leg::open(state, &request).await? {
+                Leg::Dial(leg) => {
+                    return Ok(Some(leg::dial_verb(
+                        &state.public_url,
+                        &leg,
+                        state.config.max_call_secs,
+                    )))
+                }
+                Leg::Refused(why) => why.reason().to_owned(),
+            }
+        }
+    };
+    tracing::info!(call.id = %call.id, reason = %refusal, "transfer refused");
+    status::record_event(
+        &mut *state.conn().await?,
+        call.id,
+        EventKind::Gather,
+        EventSource::Webhook,
+        json!({"transfer_refused": refusal}),
+    )
+    .await?;
+    Ok(None)
 }

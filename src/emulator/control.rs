@@ -17,6 +17,25 @@ pub fn routes() -> Router<Emulator> {
         .route("/emulator/scenario", post(scenario))
         .route("/emulator/faults", post(faults))
         .route("/emulator/accounts", post(add_account))
+        .route("/emulator/inbound", post(inbound))
+}
+
+#[derive(Deserialize)]
+struct Inbound {
+    from: String,
+    to: String,
+}
+
+/// Someone calls one of the emulated numbers.
+async fn inbound(State(emu): State<Emulator>, Json(call): Json<Inbound>) -> Response {
+    match emu.inbound_call(&call.from, &call.to) {
+        Some(sid) => (StatusCode::CREATED, Json(json!({"sid": sid}))).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "no such number"})),
+        )
+            .into_response(),
+    }
 }
 
 async fn ledger(State(emu): State<Emulator>) -> Response {

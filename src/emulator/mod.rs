@@ -135,6 +135,48 @@ impl Emulator {
         });
     }
 
+    /// A call from `from` to one of the accounts' numbers: answered, the number's voice URL
+    /// run (forwarding, a message), its status callback told. The call's SID, if `to` is ours.
+    pub fn inbound_call(&self, from: &str, to: &str) -> Option<String> {
+        let call = self.with(|w| {
+            let number = w.numbers.values().find(|n| n.phone_number == to)?.clone();
+            let now = chrono::Utc::now();
+            let call = state::EmuCall {
+                sid: state::sid("CA", &mut w.rng),
+                account_sid: number.account_sid.clone(),
+                to: to.to_owned(),
+                from: from.to_owned(),
+                phone_number_sid: Some(number.sid.clone()),
+                status: "ringing".into(),
+                answered_by: None,
+                created: now,
+                updated: now,
+                start_time: None,
+                end_time: None,
+                duration: None,
+                url: number.voice_url.clone(),
+                method: number.voice_method.clone(),
+                twiml: None,
+                status_callback: number.status_callback.clone(),
+                status_callback_method: number.status_callback_method.clone(),
+                status_callback_events: Vec::new(),
+                timeout_secs: 60,
+                machine_detection: None,
+                async_amd: false,
+                async_amd_callback: None,
+                end_requested: None,
+                direction: "inbound".into(),
+                parent_call_sid: None,
+                transcript: Vec::new(),
+            };
+            w.call_order.push(call.sid.clone());
+            w.calls.insert(call.sid.clone(), call.clone());
+            Some(call)
+        })?;
+        tokio::spawn(progress::run_inbound(self.clone(), call.sid.clone()));
+        Some(call.sid)
+    }
+
     pub fn ledger(&self) -> Vec<LedgerEntry> {
         self.with(|w| w.ledger.clone())
     }
@@ -168,10 +210,17 @@ impl Emulator {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let bound = listener.local_addr()?;
         let router = self.router();
+        // The Twilio client of this process may send credentials to a carrier it runs itself,
+        // and only for as long as it runs (the port may be someone else's afterwards).
+        let base = format!("http://{bound}");
+        if let Err(e) = crate::twilio::endpoint::allow(&base) {
+            tracing::warn!(error = %e, %base, "emulator URL not allowed for the Twilio client");
+        }
         tokio::spawn(async move {
             let served = axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown.cancelled_owned())
                 .await;
+            crate::twilio::endpoint::disallow(&base);
             if let Err(e) = served {
                 tracing::warn!(error = %e, "emulator server stopped");
             }

@@ -7,7 +7,7 @@ use chrono::Utc;
 use rand::Rng;
 
 use super::scenario::{self, Outcome, Scenario, RING_SECS};
-use super::state::{EmuCall, TranscriptLine};
+use super::state::{sid, EmuCall, LedgerEntry, TranscriptLine, World};
 use super::Emulator;
 use crate::twilio::signature;
 use crate::twilio::twiml::{self, Verb};
@@ -22,6 +22,44 @@ struct Run {
     sequence: u32,
     /// Simulated seconds since answer.
     talk_secs: f64,
+}
+
+/// What happens to a call to `to`, by the scenario in force.
+fn outcome_for(w: &mut World, to: &str) -> Outcome {
+    match w.scenario.clone() {
+        Scenario::ByLastDigit => scenario::by_last_digit(to),
+        Scenario::Random {
+            busy,
+            no_answer,
+            failed,
+            machine,
+            digits,
+            ..
+        } => scenario::random(
+            &mut w.rng,
+            busy,
+            no_answer,
+            failed,
+            machine,
+            digits.as_deref(),
+        ),
+    }
+}
+
+/// Seconds an answered `<Dial>` leg talks (plus the callee's linger).
+pub const DIAL_TALK_SECS: u32 = 20;
+
+/// A call to one of the account's numbers: answered at once, its voice URL run.
+pub async fn run_inbound(emu: Emulator, sid: String) {
+    let mut run = Run {
+        emu,
+        sid,
+        sequence: 0,
+        talk_secs: 0.0,
+    };
+    run.set_status("ringing");
+    let Some(call) = run.call() else { return };
+    run.answer(&call, "human", None, 0).await;
 }
 
 pub async fn run(emu: Emulator, sid: String) {
@@ -86,24 +124,7 @@ impl Run {
         if call.end_requested.is_some() {
             return self.finish("canceled", None).await;
         }
-        let outcome = self.emu.with(|w| match w.scenario.clone() {
-            Scenario::ByLastDigit => scenario::by_last_digit(&call.to),
-            Scenario::Random {
-                busy,
-                no_answer,
-                failed,
-                machine,
-                digits,
-                ..
-            } => scenario::random(
-                &mut w.rng,
-                busy,
-                no_answer,
-                failed,
-                machine,
-                digits.as_deref(),
-            ),
-        });
+        let outcome = self.emu.with(|w| outcome_for(w, &call.to));
         self.set_status("queued");
         self.progress_event("initiated", "initiated").await;
         self.emu.sleep_sim(0.5).await;
@@ -243,9 +264,23 @@ impl Run {
                         .await,
                 );
             }
-            Verb::Dial { number, .. } => {
+            Verb::Dial {
+                number,
+                caller_id,
+                timeout,
+                action,
+                time_limit,
+            } => {
                 self.transcript("dial", &number);
-                self.talk(10.0).await;
+                let report = self
+                    .dial_leg(&number, caller_id, timeout.unwrap_or(30), time_limit)
+                    .await;
+                // With an action, Twilio reports the leg there and runs what it answers.
+                if let Some(action) = action {
+                    let mut params = self.base_params("in-progress");
+                    params.extend(report);
+                    return Next::Replace(self.fetch_twiml(&action, "POST", params).await);
+                }
             }
             Verb::Record { max_length, .. } => {
                 self.transcript("record", max_length.unwrap_or(10).to_string());
@@ -261,6 +296,100 @@ impl Run {
             }
         }
         Next::Continue
+    }
+
+    /// Places the leg a `<Dial>` asks for as a child call (in the ledger like any call), with
+    /// its own outcome by the scenario; the caller is bridged while it lasts. Returns the
+    /// parameters Twilio sends to the `<Dial>`'s action URL.
+    async fn dial_leg(
+        &mut self,
+        number: &str,
+        caller_id: Option<String>,
+        timeout: u32,
+        time_limit: Option<u32>,
+    ) -> Vec<(String, String)> {
+        let parent_sid = self.sid.clone();
+        let placed = self.emu.with(|w| {
+            let parent = w.calls.get(&parent_sid).cloned()?;
+            let outcome = outcome_for(w, number);
+            let now = Utc::now();
+            let child = EmuCall {
+                sid: sid("CA", &mut w.rng),
+                to: number.to_owned(),
+                from: caller_id.unwrap_or_else(|| parent.from.clone()),
+                status: "initiated".into(),
+                answered_by: None,
+                created: now,
+                updated: now,
+                start_time: None,
+                end_time: None,
+                duration: None,
+                url: None,
+                twiml: None,
+                status_callback: None,
+                status_callback_events: Vec::new(),
+                timeout_secs: timeout,
+                machine_detection: None,
+                async_amd: false,
+                async_amd_callback: None,
+                end_requested: None,
+                direction: "outbound-dial".into(),
+                parent_call_sid: Some(parent_sid.clone()),
+                transcript: Vec::new(),
+                ..parent
+            };
+            w.ledger.push(LedgerEntry {
+                sid: child.sid.clone(),
+                account_sid: child.account_sid.clone(),
+                to: child.to.clone(),
+                from: child.from.clone(),
+                created_at: now,
+                status: child.status.clone(),
+                duration: None,
+                answered_by: None,
+            });
+            w.call_order.push(child.sid.clone());
+            w.calls.insert(child.sid.clone(), child.clone());
+            Some((child.sid, outcome))
+        });
+        let Some((child_sid, outcome)) = placed else {
+            return vec![("DialCallStatus".into(), "failed".into())];
+        };
+        let (status, secs) = match outcome {
+            Outcome::Failed => {
+                self.talk(0.5).await;
+                ("failed", 0)
+            }
+            Outcome::Busy => {
+                self.talk(f64::from(RING_SECS)).await;
+                ("busy", 0)
+            }
+            Outcome::NoAnswer => {
+                self.talk(f64::from(timeout)).await;
+                ("no-answer", 0)
+            }
+            Outcome::Answered { linger_secs, .. } => {
+                self.talk(f64::from(RING_SECS)).await;
+                let secs = (DIAL_TALK_SECS + linger_secs).min(time_limit.unwrap_or(14_400));
+                self.talk(f64::from(secs)).await;
+                ("completed", secs)
+            }
+        };
+        self.emu.with(|w| {
+            if let Some(c) = w.calls.get_mut(&child_sid) {
+                c.status = status.to_owned();
+                c.duration = Some(secs);
+                c.end_time = Some(Utc::now());
+                c.updated = Utc::now();
+            }
+            w.record_outcome(&child_sid);
+        });
+        vec![
+            ("DialCallStatus".into(), status.into()),
+            ("DialCallSid".into(), child_sid),
+            ("DialCallDuration".into(), secs.to_string()),
+            ("DialBridged".into(), (status == "completed").to_string()),
+        ]
     }
 
     fn parse(&self, doc: &str) -> Vec<Verb> {
@@ -303,7 +432,7 @@ impl Run {
             ("Called".into(), c.to.clone()),
             ("CallStatus".into(), status.into()),
             ("ApiVersion".into(), "2010-04-01".into()),
-            ("Direction".into(), "outbound-api".into()),
+            ("Direction".into(), c.direction.clone()),
         ];
         if let Some(by) = c.answered_by {
             p.push(("AnsweredBy".into(), by));

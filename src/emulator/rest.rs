@@ -252,6 +252,8 @@ async fn create_call(
             async_amd: param(&p, "AsyncAmd") == Some("true"),
             async_amd_callback: param(&p, "AsyncAmdStatusCallback").map(str::to_owned),
             end_requested: None,
+            direction: "outbound-api".into(),
+            parent_call_sid: None,
             transcript: Vec::new(),
         };
         w.ledger.push(LedgerEntry {

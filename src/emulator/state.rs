@@ -10,6 +10,57 @@ use serde::Serialize;
 
 use super::scenario::Scenario;
 
+/// Where the emulator's numbers are from; each number's digits come from a hash of a salt.
+#[derive(Clone, Copy)]
+enum Region {
+    HoChiMinhCity,
+    Hanoi,
+    SanFrancisco,
+}
+
+impl Region {
+    fn country(self) -> &'static str {
+        match self {
+            Self::HoChiMinhCity | Self::Hanoi => "VN",
+            Self::SanFrancisco => "US",
+        }
+    }
+
+    fn locality(self) -> &'static str {
+        match self {
+            Self::HoChiMinhCity => "Ho Chi Minh City",
+            Self::Hanoi => "Hanoi",
+            Self::SanFrancisco => "San Francisco",
+        }
+    }
+
+    /// The `n`th number of this region for `salt`: a landline in the city's numbering plan
+    /// (028 3xxx xxxx, 024 3xxx xxxx, 415 NXX XXXX without N11 or 555 exchanges).
+    fn number(self, salt: &[u8], n: u32) -> String {
+        use sha2::{Digest, Sha256};
+        let hash = Sha256::new()
+            .chain_update(salt)
+            .chain_update(n.to_be_bytes())
+            .finalize();
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&hash[..8]);
+        let x = u64::from_be_bytes(bytes);
+        match self {
+            Self::HoChiMinhCity => format!("+84283{:07}", x % 10_000_000),
+            Self::Hanoi => format!("+84243{:07}", x % 10_000_000),
+            Self::SanFrancisco => {
+                let exchange = 200 + (x % 800);
+                let exchange = if exchange % 100 == 11 || exchange == 555 {
+                    exchange + 1
+                } else {
+                    exchange
+                };
+                format!("+1415{exchange:03}{:04}", (x / 800) % 10_000)
+            }
+        }
+    }
+}
+
 pub fn sid(prefix: &str, rng: &mut impl Rng) -> String {
     let bytes: [u8; 16] = rng.gen();
     format!("{prefix}{}", hex::encode(bytes))
@@ -76,6 +127,10 @@ pub struct EmuCall {
     pub async_amd_callback: Option<String>,
     /// Set by `Status=canceled|completed` updates; the progress task obeys it.
     pub end_requested: Option<String>,
+    /// `outbound-api`, `inbound`, or `outbound-dial` for a leg a `<Dial>` placed.
+    pub direction: String,
+    /// The call whose `<Dial>` placed this one.
+    pub parent_call_sid: Option<String>,
     pub transcript: Vec<TranscriptLine>,
 }
 
@@ -153,25 +208,32 @@ impl World {
         world
     }
 
-    /// Numbers for sale: Ho Chi Minh City and Hanoi landlines, and San Francisco.
+    /// Numbers for sale: Ho Chi Minh City and Hanoi landlines, and San Francisco. Each
+    /// emulator draws its own from a fresh salt, so two carriers never sell the same number.
     fn stock_inventory(&mut self) {
-        for i in 0..20u32 {
+        let salt: [u8; 16] = rand::random();
+        let mut n = 0;
+        for i in 0..60u32 {
+            let region =
+                [Region::HoChiMinhCity, Region::Hanoi, Region::SanFrancisco][i as usize % 3];
+            let phone = loop {
+                let phone = region.number(&salt, n);
+                n += 1;
+                if self.is_free(&phone) {
+                    break phone;
+                }
+            };
             self.available.push(Available {
-                phone_number: format!("+8428710{:05}", 10_000 + i * 7),
-                iso_country: "VN".into(),
-                locality: "Ho Chi Minh City".into(),
-            });
-            self.available.push(Available {
-                phone_number: format!("+8424710{:05}", 20_000 + i * 7),
-                iso_country: "VN".into(),
-                locality: "Hanoi".into(),
-            });
-            self.available.push(Available {
-                phone_number: format!("+1415555{:04}", 1000 + i * 7),
-                iso_country: "US".into(),
-                locality: "San Francisco".into(),
+                phone_number: phone,
+                iso_country: region.country().into(),
+                locality: region.locality().into(),
             });
         }
+    }
+
+    fn is_free(&self, phone: &str) -> bool {
+        !self.available.iter().any(|a| a.phone_number == phone)
+            && !self.numbers.values().any(|n| n.phone_number == phone)
     }
 
     pub fn add_account(
@@ -194,16 +256,23 @@ impl World {
                 created: Utc::now(),
             },
         );
-        // Give the account a mix of Vietnamese and US numbers.
-        for country in ["VN", "US"].iter().cycle().take(owned_numbers) {
-            if let Some(pos) = self
-                .available
-                .iter()
-                .position(|a| a.iso_country == *country)
-            {
-                let available = self.available.remove(pos);
-                self.own_number(sid, &available.phone_number, None, None);
-            }
+        // A mix of Vietnamese and US numbers derived from the account SID, so accounts on
+        // different emulators (each registered with one platform) hold different numbers.
+        let mut n = 0;
+        for region in [Region::HoChiMinhCity, Region::SanFrancisco]
+            .iter()
+            .cycle()
+            .take(owned_numbers)
+        {
+            let phone = loop {
+                let phone = region.number(sid.as_bytes(), n);
+                n += 1;
+                if !self.numbers.values().any(|o| o.phone_number == phone) {
+                    break phone;
+                }
+            };
+            self.available.retain(|a| a.phone_number != phone);
+            self.own_number(sid, &phone, None, None);
         }
     }
 
@@ -245,5 +314,34 @@ impl World {
             entry.duration = call.duration;
             entry.answered_by = call.answered_by.clone();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_real_landlines_and_differ_between_emulators_and_accounts() {
+        let mut a = World::new(7);
+        let mut b = World::new(7);
+        a.add_account("AC01", "t", "A", 6);
+        b.add_account("AC02", "t", "B", 6);
+        let mut all: Vec<String> = a
+            .numbers
+            .values()
+            .chain(b.numbers.values())
+            .map(|n| n.phone_number.clone())
+            .chain(a.available.iter().map(|x| x.phone_number.clone()))
+            .chain(b.available.iter().map(|x| x.phone_number.clone()))
+            .collect();
+        assert_eq!(all.len(), 12 + 60 + 60);
+        for phone in &all {
+            let parsed = crate::phone::parse(phone, "VN").expect(phone);
+            assert!(parsed.number_type.callable_by_default(), "{phone}");
+        }
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 12 + 60 + 60, "no number twice");
     }
 }

@@ -4,6 +4,7 @@
 //! subscriptions read that channel. Without Redis the channel is fed directly.
 
 mod redis_bus;
+pub mod viewers;
 
 use std::sync::Arc;
 
@@ -13,7 +14,10 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::viewer::Viewer;
+
 pub use redis_bus::RedisPool;
+pub use viewers::{ViewerWatch, VIEWER_CHANGED};
 
 /// Small on purpose: subscribers re-read the current state from PostgreSQL.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -37,6 +41,18 @@ impl Event {
             at: Utc::now(),
         }
     }
+
+    /// See [`VIEWER_CHANGED`]: open websockets of `user` re-check their tokens.
+    pub fn viewer_changed(user: Uuid) -> Self {
+        Self::new(VIEWER_CHANGED, user)
+    }
+}
+
+/// The tenant rule of every subscription, and of any event or row a subscription delivers: an
+/// admin sees every owner's, a user only their own. One function, so the rule cannot drift
+/// between subscriptions.
+pub fn for_viewer(viewer: &Viewer, owner_id: Uuid) -> bool {
+    viewer.is_admin() || owner_id == viewer.id
 }
 
 const LOCAL_CAPACITY: usize = 4096;
@@ -45,6 +61,7 @@ const LOCAL_CAPACITY: usize = 4096;
 pub struct EventBus {
     local: broadcast::Sender<Event>,
     redis: Option<Arc<redis_bus::RedisPublisher>>,
+    viewers: Arc<viewers::Viewers>,
 }
 
 impl EventBus {
@@ -55,6 +72,7 @@ impl EventBus {
         Self {
             local: broadcast::channel(LOCAL_CAPACITY).0,
             redis: None,
+            viewers: Arc::default(),
         }
     }
 
@@ -71,6 +89,7 @@ impl EventBus {
         Ok(Self {
             local,
             redis: Some(Arc::new(publisher)),
+            viewers: Arc::default(),
         })
     }
 
@@ -94,6 +113,17 @@ impl EventBus {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.local.subscribe()
+    }
+
+    /// A place for one more websocket of `user` on this process (at most `max`), told when
+    /// `viewer.changed` names the user.
+    pub fn watch_viewer(&self, user: Uuid, max: usize) -> Option<ViewerWatch> {
+        self.viewers.admit(&self.local, user, max)
+    }
+
+    /// Open websockets of `user` on this process.
+    pub fn viewer_sockets(&self, user: Uuid) -> usize {
+        self.viewers.sockets(user)
     }
 
     pub fn backend(&self) -> &'static str {

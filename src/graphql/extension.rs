@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextRequest,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextRequest, NextValidation,
 };
-use async_graphql::{Response, ServerError};
+use async_graphql::{Response, ServerError, ValidationResult};
 use futures_util::FutureExt;
 
 use crate::error::ErrorCode;
@@ -69,6 +69,50 @@ impl Extension for ObserveExtension {
         metrics::histogram!("graphql_request_duration_seconds", "operation" => label)
             .record(started.elapsed().as_secs_f64());
         response
+    }
+}
+
+/// Refuses an operation whose cost (see `graphql::cost`) is above `max`, before any resolver
+/// runs, saying what it cost; async-graphql's own limit says only "too complex".
+pub struct CostLimit {
+    pub max: usize,
+}
+
+impl ExtensionFactory for CostLimit {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(CostLimitExtension { max: self.max })
+    }
+}
+
+struct CostLimitExtension {
+    max: usize,
+}
+
+#[async_trait::async_trait]
+impl Extension for CostLimitExtension {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        metrics::histogram!("graphql_query_cost").record(result.complexity as f64);
+        if result.complexity <= self.max {
+            return Ok(result);
+        }
+        let mut error = ServerError::new(
+            format!(
+                "query too expensive: it costs {} and the limit is {}; ask for smaller pages \
+                 (`first`) or fewer computed fields such as `stats`",
+                result.complexity, self.max
+            ),
+            None,
+        );
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        extensions.set("code", ErrorCode::BadUserInput.as_str());
+        extensions.set("cost", result.complexity);
+        extensions.set("maxCost", self.max);
+        Err(vec![error])
     }
 }
 

@@ -1,90 +1,14 @@
-//! Assembles the GraphQL schema from the domains' roots; owns no business rules.
+//! The toolkit every domain builds its GraphQL with: the request context, guards, ids,
+//! pagination, cost figures, the viewer's event stream and error responses. It names no domain;
+//! the schema is assembled from the domains' roots in `schema`.
 
 pub mod context;
+pub mod cost;
+pub mod events;
 pub mod extension;
 pub mod guards;
-pub mod http;
 pub mod ids;
 pub mod pagination;
-pub mod ws;
+pub mod response;
 
-use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
-
-use crate::app::AppState;
-use crate::{
-    audit, auth, billing, calls, campaigns, compliance, contacts, dids, health, payments,
-    twilio_accounts, users,
-};
-
-#[derive(MergedObject, Default)]
-pub struct Query(
-    auth::graphql::AuthQuery,
-    users::graphql::UsersQuery,
-    audit::graphql::AuditQuery,
-    twilio_accounts::graphql::TwilioAccountsQuery,
-    dids::graphql::DidsQuery,
-    compliance::graphql::ComplianceQuery,
-    compliance::caps_graphql::CapsQuery,
-    campaigns::graphql::CampaignsQuery,
-    contacts::graphql::ContactsQuery,
-    calls::graphql::CallsQuery,
-    billing::graphql::BillingQuery,
-    payments::graphql::PaymentsQuery,
-    health::graphql::HealthQuery,
-);
-
-#[derive(MergedObject, Default)]
-pub struct Mutation(
-    auth::graphql::AuthMutation,
-    users::graphql::UsersMutation,
-    twilio_accounts::graphql::TwilioAccountsMutation,
-    dids::graphql::DidsMutation,
-    compliance::graphql::ComplianceMutation,
-    compliance::caps_graphql::CapsMutation,
-    campaigns::graphql::CampaignsMutation,
-    contacts::graphql::ContactsMutation,
-    calls::graphql::CallsMutation,
-    billing::graphql::BillingMutation,
-    payments::graphql::PaymentsMutation,
-);
-
-#[derive(MergedSubscription, Default)]
-pub struct Subscription(
-    users::graphql::UsersSubscription,
-    campaigns::graphql::CampaignsSubscription,
-    calls::graphql::CallsSubscription,
-    billing::graphql::BillingSubscription,
-);
-
-pub type RingcastSchema = Schema<Query, Mutation, Subscription>;
-
-/// The schema without runtime data: shared by `serve`, tests and `export-schema`.
-pub fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(
-        Query::default(),
-        Mutation::default(),
-        Subscription::default(),
-    )
-}
-
-pub fn schema(state: AppState) -> RingcastSchema {
-    let limits = state.config.graphql.clone();
-    builder()
-        .data(state)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(limits.max_depth * 2)
-        .limit_directives(16)
-        .extension(extension::Observe)
-        .finish()
-}
-
-/// The SDL with sorted fields, arguments and enum values, as kept in `schema.graphql`.
-pub fn sdl() -> String {
-    builder().finish().sdl_with_options(
-        SDLExportOptions::new()
-            .sorted_fields()
-            .sorted_arguments()
-            .sorted_enum_items(),
-    )
-}
+pub use events::{viewer_events, SessionCheck, ViewerEvents};

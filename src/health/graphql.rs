@@ -100,7 +100,10 @@ pub struct HealthQuery;
 
 #[Object]
 impl HealthQuery {
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::cost::AGGREGATE + child_complexity"
+    )]
     async fn system_health(&self, ctx: &Context<'_>) -> Result<SystemHealthNode> {
         Ok(SystemHealthNode(service::check(ctx.state()).await?))
     }

@@ -9,7 +9,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use tokio_util::sync::CancellationToken;
 
 use super::queue::{self, NewJob};
-use super::BackgroundJob;
+use super::Job;
 use crate::db::schema::periodic_jobs;
 use crate::db::DbPool;
 
@@ -23,7 +23,7 @@ pub struct PeriodicJob {
 }
 
 impl PeriodicJob {
-    pub fn new<J: BackgroundJob>(job: &J, every: Duration) -> Self {
+    pub fn new<J: Job>(job: &J, every: Duration) -> Self {
         Self {
             name: J::JOB_TYPE,
             every,

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::BackgroundJob;
+use super::Job;
 use crate::db::schema::background_jobs;
 
 pub const NOTIFY_CHANNEL: &str = "background_jobs";
@@ -29,7 +29,7 @@ pub struct ClaimedJob {
 
 /// Enqueues `job` on `conn`; inside a transaction it becomes visible (and wakes workers)
 /// only when the transaction commits. Returns false when a job with the same key waits.
-pub async fn enqueue<J: BackgroundJob>(conn: &mut AsyncPgConnection, job: &J) -> QueryResult<bool> {
+pub async fn enqueue<J: Job>(conn: &mut AsyncPgConnection, job: &J) -> QueryResult<bool> {
     let data = serde_json::to_value(job)
         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     insert(

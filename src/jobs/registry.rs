@@ -7,7 +7,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 
-use super::BackgroundJob;
+use super::{BackgroundJob, Job};
 use crate::app::AppState;
 
 type Handler =
@@ -25,6 +25,24 @@ impl Registry {
             async move {
                 let job: J = serde_json::from_value(data)?;
                 job.run(state).await
+            }
+        });
+    }
+
+    /// `J`, published by one module, handled by `handler` from another.
+    pub fn register_handler<J, F, Fut>(&mut self, state: AppState, handler: F)
+    where
+        J: Job,
+        F: Fn(AppState, J) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        self.register_fn(J::JOB_TYPE, move |data| {
+            let state = state.clone();
+            let handler = handler.clone();
+            async move {
+                let job: J = serde_json::from_value(data)?;
+                handler(state, job).await
             }
         });
     }

@@ -5,7 +5,7 @@ use chrono::Utc;
 use serde::de::DeserializeOwned;
 
 use super::protocol::{momo, zalopay};
-use super::settings::{MomoSettings, ZaloPaySettings};
+use crate::config::payments::{MomoSettings, ZaloPaySettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {

@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 
 use super::model::{TopUp, TopUpMethod, TopUpStatus};
 use super::service;
+use super::unmatched::{self, Resolution};
+use super::unmatched_model::{UnmatchedPayment, UnmatchedPaymentStatus};
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::ids::parse_id;
@@ -115,6 +117,82 @@ pub struct RejectTopUpInput {
     pub reason: String,
 }
 
+/// Money that arrived and settled no order, waiting for (or after) an admin's decision.
+pub struct UnmatchedPaymentNode(pub UnmatchedPayment);
+
+#[Object(name = "UnmatchedPayment")]
+impl UnmatchedPaymentNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// momo, zalopay, sepay or casso.
+    async fn provider(&self) -> &str {
+        &self.0.provider
+    }
+    /// The gateway's or bank's transaction id, prefixed by the provider.
+    async fn txn_id(&self) -> &str {
+        &self.0.txn_id
+    }
+    /// VND that arrived.
+    async fn amount(&self) -> i64 {
+        self.0.amount
+    }
+    /// The top-up the payment named, when it named one.
+    async fn top_up_id(&self) -> Option<ID> {
+        self.0.top_up_id.map(|id| ID(id.to_string()))
+    }
+    /// Whose top-up it named; the one credited by default.
+    async fn user_id(&self) -> Option<ID> {
+        self.0.user_id.map(|id| ID(id.to_string()))
+    }
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+    /// What the payment said: memo, order id, or the transfer text.
+    async fn reference(&self) -> Option<&str> {
+        self.0.reference.as_deref()
+    }
+    async fn status(&self) -> UnmatchedPaymentStatus {
+        self.0.status
+    }
+    async fn resolution_note(&self) -> Option<&str> {
+        self.0.resolution_note.as_deref()
+    }
+    async fn resolved_by(&self) -> Option<ID> {
+        self.0.resolved_by.map(|id| ID(id.to_string()))
+    }
+    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        self.0.resolved_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum UnmatchedPaymentAction {
+    /// Credit the amount to the payer (or to `userId`).
+    Credit,
+    /// The money was sent back outside the platform.
+    RefundedOutside,
+    Ignore,
+}
+
+#[derive(InputObject)]
+pub struct ResolveUnmatchedPaymentInput {
+    pub id: ID,
+    pub action: UnmatchedPaymentAction,
+    /// What was done and why; kept on the record and in the audit log.
+    pub note: String,
+    /// Whose balance to credit when the payment named no top-up.
+    pub user_id: Option<ID>,
+}
+
+#[derive(SimpleObject)]
+pub struct ResolveUnmatchedPaymentPayload {
+    pub unmatched_payment: UnmatchedPaymentNode,
+}
+
 fn parse_after(page: &Page) -> Result<Option<uuid::Uuid>> {
     Ok(page.after_parsed::<uuid::Uuid>()?)
 }
@@ -125,6 +203,7 @@ pub struct PaymentsQuery;
 #[Object]
 impl PaymentsQuery {
     /// Your top-ups, newest first.
+    #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
     async fn top_ups(
         &self,
         ctx: &Context<'_>,
@@ -145,13 +224,17 @@ impl PaymentsQuery {
         Ok(page.connection(rows, |t| t.id.to_string(), TopUpNode))
     }
 
+    #[graphql(complexity = "crate::graphql::cost::LOOKUP + child_complexity")]
     async fn top_up(&self, ctx: &Context<'_>, id: ID) -> Result<TopUpNode> {
         let top_up = service::get(ctx.state(), ctx.viewer()?, parse_id("id", &id)?).await?;
         Ok(TopUpNode(top_up))
     }
 
     /// Everyone's top-ups (admins), newest first; filter by status to find NEEDS_REVIEW.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::cost::page(first, child_complexity)"
+    )]
     async fn all_top_ups(
         &self,
         ctx: &Context<'_>,
@@ -172,6 +255,25 @@ impl PaymentsQuery {
         )
         .await?;
         Ok(page.connection(rows, |t| t.id.to_string(), TopUpNode))
+    }
+
+    /// Payments that settled no order (a second payment for a settled top-up, a transfer
+    /// whose memo matches nothing), newest first (admins).
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::cost::page(first, child_complexity)"
+    )]
+    async fn unmatched_payments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<UnmatchedPaymentStatus>,
+    ) -> Result<Connection<String, UnmatchedPaymentNode>> {
+        let page = Page::parse(first, after)?;
+        let rows =
+            unmatched::page(ctx.state(), status, parse_after(&page)?, page.fetch_limit()).await?;
+        Ok(page.connection(rows, |p| p.id.to_string(), UnmatchedPaymentNode))
     }
 }
 
@@ -218,5 +320,36 @@ impl PaymentsMutation {
         )
         .await?;
         Ok(TopUpNode(top_up))
+    }
+
+    /// Closes an unmatched payment once (admins, audited): CREDIT posts its amount to the
+    /// payer's balance; REFUNDED_OUTSIDE and IGNORE only record the decision.
+    #[graphql(guard = "AdminGuard")]
+    async fn resolve_unmatched_payment(
+        &self,
+        ctx: &Context<'_>,
+        input: ResolveUnmatchedPaymentInput,
+    ) -> Result<ResolveUnmatchedPaymentPayload> {
+        let resolution = match input.action {
+            UnmatchedPaymentAction::Credit => Resolution::Credit,
+            UnmatchedPaymentAction::RefundedOutside => Resolution::RefundedOutside,
+            UnmatchedPaymentAction::Ignore => Resolution::Ignore,
+        };
+        let user = input
+            .user_id
+            .map(|id| parse_id("userId", &id))
+            .transpose()?;
+        let resolved = unmatched::resolve(
+            ctx.state(),
+            ctx.viewer()?,
+            parse_id("id", &input.id)?,
+            resolution,
+            &input.note,
+            user,
+        )
+        .await?;
+        Ok(ResolveUnmatchedPaymentPayload {
+            unmatched_payment: UnmatchedPaymentNode(resolved),
+        })
     }
 }

@@ -3,14 +3,16 @@
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::jobs::BackgroundJob;
+use crate::jobs::{BackgroundJob, Job};
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, Default)]
 pub struct PollTopUps;
 
-impl BackgroundJob for PollTopUps {
+impl Job for PollTopUps {
     const JOB_TYPE: &'static str = "poll_top_ups";
+}
 
+impl BackgroundJob for PollTopUps {
     async fn run(self, state: AppState) -> anyhow::Result<()> {
         let changed = super::service::poll(&state)
             .await

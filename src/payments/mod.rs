@@ -7,7 +7,8 @@ pub mod jobs;
 pub mod model;
 pub mod protocol;
 pub mod service;
-pub mod settings;
 pub mod settle;
+pub mod unmatched;
+pub mod unmatched_model;
 
 pub use model::{TopUp, TopUpMethod, TopUpStatus};

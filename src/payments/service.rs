@@ -10,8 +10,8 @@ use super::model::{set_links, NewTopUp, TopUp, TopUpMethod, TopUpStatus};
 use super::protocol::{momo, vietqr, zalopay};
 use super::settle::{self, Applied, Report};
 use crate::app::AppState;
-use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::viewer::Viewer;
 
 /// Transfer memos are this prefix and 8 characters; banks return them inside their own text.
 pub const MEMO_PREFIX: &str = "RC";

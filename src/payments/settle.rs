@@ -6,6 +6,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
 use super::model::{set_status, TopUp, TopUpStatus};
+use super::unmatched::{self, Unmatched};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 
@@ -29,6 +30,8 @@ pub enum Applied {
     Expired,
     /// Nothing changed: already settled by this same report, or no longer open.
     Unchanged(&'static str),
+    /// Another payment for an order already settled: recorded as an unmatched payment.
+    Unmatched,
 }
 
 pub async fn apply(state: &AppState, top_up_id: Uuid, report: Report) -> AppResult<Applied> {
@@ -40,7 +43,7 @@ pub async fn apply(state: &AppState, top_up_id: Uuid, report: Report) -> AppResu
             Ok((applied, top_up.user_id))
         })
         .await?;
-    if !matches!(applied, Applied::Unchanged(_)) {
+    if !matches!(applied, Applied::Unchanged(_) | Applied::Unmatched) {
         crate::billing::service::publish(state, user).await;
     }
     Ok(applied)
@@ -53,17 +56,25 @@ async fn apply_locked(
 ) -> AppResult<Applied> {
     use TopUpStatus::*;
     match (top_up.status, report) {
-        (Succeeded, Report::Paid { txn_id, .. })
+        (Succeeded | NeedsReview, Report::Paid { txn_id, .. })
             if top_up.provider_txn_id.as_deref() == Some(txn_id.as_str()) =>
         {
-            Ok(Applied::Unchanged("already credited"))
+            Ok(Applied::Unchanged("already recorded"))
         }
         (Succeeded | NeedsReview, Report::Paid { txn_id, amount }) => {
-            // A second payment for one order is real money too; it is recorded for an admin.
-            tracing::warn!(top_up.id = %top_up.id, txn = %txn_id, amount, "another payment for a settled top-up; left for review");
-            Ok(Applied::Unchanged(
-                "top-up already settled by another payment",
-            ))
+            // A second payment for one order is real money too: an admin must see it.
+            unmatched::record(
+                conn,
+                Unmatched {
+                    txn_id,
+                    amount: *amount,
+                    top_up: Some(top_up),
+                    reason: "another payment for a top-up already settled",
+                    reference: Some(&top_up.provider_ref),
+                },
+            )
+            .await?;
+            Ok(Applied::Unmatched)
         }
         (Pending | Expired | Failed, Report::Paid { txn_id, amount }) => {
             if *amount != top_up.amount || top_up.status == Failed {

@@ -1,13 +1,15 @@
 //! The Twilio REST client: Basic auth, form-encoded PascalCase parameters, JSON answers.
 //!
-//! The base URL belongs to the account, so real Twilio and the emulator share this code.
+//! The base URL belongs to the account, so real Twilio and the emulator share this code; every
+//! request is checked against `endpoint` first, so only Twilio or an allowed emulator sees a token.
 
 use std::time::Duration;
 
 use rand::Rng;
-use reqwest::{Method, RequestBuilder, StatusCode};
+use reqwest::{Method, RequestBuilder, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
+use super::endpoint;
 use super::error::{ErrorBody, TwilioError};
 use super::types::{
     Account, AvailablePhoneNumber, Balance, Call, CallFilter, CreateCall, IncomingPhoneNumber,
@@ -234,11 +236,12 @@ impl TwilioClient {
         form: &[(&str, String)],
         retry: Retry,
     ) -> Result<T, TwilioError> {
+        let url = self.url(path)?;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let result = self
-                .send_once(self.request(method.clone(), path, query, form))
+                .send_once(self.request(method.clone(), url.clone(), query, form))
                 .await;
             let err = match result {
                 Ok(value) => return Ok(value),
@@ -255,14 +258,32 @@ impl TwilioClient {
         }
     }
 
+    /// The request URL, refused before any credential leaves unless its origin is Twilio's or
+    /// explicitly allowed (see `endpoint`): the base URL is data, and data can be wrong.
+    fn url(&self, path: &str) -> Result<Url, TwilioError> {
+        if !path.starts_with('/') {
+            return Err(TwilioError::NotAllowed(
+                "a request path must start with /".into(),
+            ));
+        }
+        let url = Url::parse(&format!("{}{path}", self.base_url))
+            .map_err(|_| TwilioError::NotAllowed(endpoint::EndpointError::Malformed.to_string()))?;
+        if endpoint::permits(&url) {
+            Ok(url)
+        } else {
+            Err(TwilioError::NotAllowed(
+                endpoint::EndpointError::NotAllowed.to_string(),
+            ))
+        }
+    }
+
     fn request(
         &self,
         method: Method,
-        path: &str,
+        url: Url,
         query: &[(&str, String)],
         form: &[(&str, String)],
     ) -> RequestBuilder {
-        let url = format!("{}{path}", self.base_url);
         let mut request = self
             .http
             .request(method.clone(), url)

@@ -20,6 +20,9 @@ pub enum TwilioError {
     NoAnswer(String),
     #[error("unexpected response from Twilio: {0}")]
     Decode(String),
+    /// Refused before sending: the base URL is neither Twilio's nor explicitly allowed.
+    #[error("request not sent: {0}")]
+    NotAllowed(String),
 }
 
 impl TwilioError {
@@ -39,7 +42,7 @@ impl TwilioError {
 
     /// 429 (20429) is documented as never processed; a connect failure never left us.
     pub fn was_not_processed(&self) -> bool {
-        matches!(self, Self::Unreachable(_)) || self.status() == Some(429)
+        matches!(self, Self::Unreachable(_) | Self::NotAllowed(_)) || self.status() == Some(429)
     }
 
     /// Worth retrying for an idempotent request.
@@ -47,7 +50,7 @@ impl TwilioError {
         match self {
             Self::Unreachable(_) | Self::NoAnswer(_) => true,
             Self::Api { status, .. } => *status == 429 || *status >= 500,
-            Self::Decode(_) => false,
+            Self::Decode(_) | Self::NotAllowed(_) => false,
         }
     }
 }
@@ -76,6 +79,7 @@ impl From<TwilioError> for crate::error::AppError {
                 ),
                 field: None,
             },
+            TwilioError::NotAllowed(reason) => AppError::Forbidden(reason.clone()),
             _ => AppError::UpstreamUnavailable(err.to_string()),
         }
     }

@@ -1,6 +1,7 @@
 //! Twilio: the REST client, its resource types and errors, TwiML and webhook signatures.
 
 pub mod client;
+pub mod endpoint;
 pub mod error;
 pub mod signature;
 pub mod twiml;

@@ -29,7 +29,10 @@ pub enum Verb {
         number: String,
         caller_id: Option<String>,
         timeout: Option<u32>,
+        /// Where the carrier reports the dialed leg (DialCallStatus, DialCallDuration, ...).
         action: Option<String>,
+        /// Seconds the dialed leg may last.
+        time_limit: Option<u32>,
     },
     Record {
         action: Option<String>,
@@ -171,6 +174,7 @@ fn write_verbs(w: &mut W, verbs: &[Verb]) -> std::io::Result<()> {
                 caller_id,
                 timeout,
                 action,
+                time_limit,
             } => {
                 element(
                     w,
@@ -179,6 +183,7 @@ fn write_verbs(w: &mut W, verbs: &[Verb]) -> std::io::Result<()> {
                         ("callerId", caller_id.clone()),
                         ("timeout", num(*timeout)),
                         ("action", action.clone()),
+                        ("timeLimit", num(*time_limit)),
                     ],
                 )
                 .write_text_content(BytesText::new(number))?;
@@ -285,6 +290,7 @@ fn to_verb(node: &Node) -> Option<Verb> {
             caller_id: node.attr("callerId"),
             timeout: node.attr_num("timeout"),
             action: node.attr("action"),
+            time_limit: node.attr_num("timeLimit"),
         },
         "Record" => Verb::Record {
             action: node.attr("action"),
@@ -400,7 +406,8 @@ mod tests {
                 number: "+84912345678".into(),
                 caller_id: Some("+842812345678".into()),
                 timeout: Some(20),
-                action: None,
+                action: Some("https://x.example/dial/1".into()),
+                time_limit: Some(3600),
             })
             .verb(Verb::Record {
                 action: None,

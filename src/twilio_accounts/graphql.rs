@@ -81,30 +81,9 @@ pub struct UpdateTwilioAccountInput {
     pub calls_per_second: Option<f64>,
 }
 
-#[derive(InputObject)]
-pub struct RemoveTwilioAccountInput {
-    pub id: ID,
-}
-
 #[derive(SimpleObject)]
 pub struct TwilioAccountPayload {
     pub twilio_account: TwilioAccountNode,
-}
-
-#[derive(SimpleObject)]
-pub struct RemoveTwilioAccountPayload {
-    pub removed_id: ID,
-}
-
-#[derive(SimpleObject)]
-pub struct SyncTwilioAccountPayload {
-    pub twilio_account: TwilioAccountNode,
-    /// Numbers new to us.
-    pub imported: i32,
-    /// Numbers we knew, refreshed.
-    pub updated: i32,
-    /// Numbers the account holds on Twilio.
-    pub on_twilio: i32,
 }
 
 #[derive(Default)]
@@ -112,7 +91,10 @@ pub struct TwilioAccountsQuery;
 
 #[Object]
 impl TwilioAccountsQuery {
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::cost::page(first, child_complexity)"
+    )]
     async fn twilio_accounts(
         &self,
         ctx: &Context<'_>,
@@ -124,7 +106,10 @@ impl TwilioAccountsQuery {
         Ok(page.connection(rows, |a| a.id.to_string(), TwilioAccountNode))
     }
 
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::cost::LOOKUP + child_complexity"
+    )]
     async fn twilio_account(&self, ctx: &Context<'_>, id: ID) -> Result<TwilioAccountNode> {
         Ok(TwilioAccountNode(
             service::get(ctx.state(), parse_id("id", &id)?).await?,
@@ -175,42 +160,12 @@ impl TwilioAccountsMutation {
         })
     }
 
-    #[graphql(guard = "AdminGuard")]
-    async fn remove_twilio_account(
-        &self,
-        ctx: &Context<'_>,
-        input: RemoveTwilioAccountInput,
-    ) -> Result<RemoveTwilioAccountPayload> {
-        service::remove(ctx.state(), ctx.viewer()?, parse_id("id", &input.id)?).await?;
-        Ok(RemoveTwilioAccountPayload {
-            removed_id: input.id,
-        })
-    }
-
     /// Fetches the account and balance from Twilio and records the status.
     #[graphql(guard = "AdminGuard")]
     async fn test_twilio_account(&self, ctx: &Context<'_>, id: ID) -> Result<TwilioAccountPayload> {
         let account = service::test(ctx.state(), parse_id("id", &id)?).await?;
         Ok(TwilioAccountPayload {
             twilio_account: TwilioAccountNode(account),
-        })
-    }
-
-    /// Imports the account's phone numbers from Twilio.
-    #[graphql(guard = "AdminGuard")]
-    async fn sync_twilio_account(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> Result<SyncTwilioAccountPayload> {
-        let id = parse_id("id", &id)?;
-        let report = service::sync(ctx.state(), Some(ctx.viewer()?), id).await?;
-        let account = service::get(ctx.state(), id).await?;
-        Ok(SyncTwilioAccountPayload {
-            twilio_account: TwilioAccountNode(account),
-            imported: report.imported as i32,
-            updated: report.updated as i32,
-            on_twilio: report.on_twilio as i32,
         })
     }
 }

@@ -3,14 +3,16 @@
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::jobs::BackgroundJob;
+use crate::jobs::{BackgroundJob, Job};
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, Default)]
 pub struct CheckTwilioAccounts;
 
-impl BackgroundJob for CheckTwilioAccounts {
+impl Job for CheckTwilioAccounts {
     const JOB_TYPE: &'static str = "check_twilio_accounts";
+}
 
+impl BackgroundJob for CheckTwilioAccounts {
     async fn run(self, state: AppState) -> anyhow::Result<()> {
         let accounts = {
             let mut conn = state.db.get().await?;

@@ -1,21 +1,24 @@
 //! Adding, testing and syncing Twilio accounts. Auth tokens are sealed before they touch the
 //! database and opened only to build a client.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::cache::Opened;
 use super::model::{AccountStatus, NewTwilioAccount, TwilioAccount, TwilioAccountChanges};
 use crate::app::AppState;
 use crate::audit;
-use crate::auth::Viewer;
 use crate::config::Secret;
-use crate::dids;
 use crate::error::{AppError, AppResult};
 use crate::twilio::client::TWILIO_API_BASE;
+use crate::twilio::endpoint;
 use crate::twilio::TwilioClient;
+use crate::viewer::Viewer;
 
 const MAX_CALLS_PER_SECOND: f64 = 100.0;
 
@@ -60,20 +63,13 @@ fn parse_token(raw: &str) -> AppResult<String> {
     Ok(token.to_owned())
 }
 
+/// Only Twilio's hosts or an explicitly allowed emulator: the URL receives the auth token.
 fn parse_base_url(raw: Option<&str>) -> AppResult<String> {
     let url = raw
         .map(str::trim)
         .filter(|u| !u.is_empty())
         .unwrap_or(TWILIO_API_BASE);
-    match reqwest::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
-            Ok(url.trim_end_matches('/').to_owned())
-        }
-        _ => Err(AppError::bad_input(
-            "apiBaseUrl",
-            "must be an http(s) URL such as https://api.twilio.com",
-        )),
-    }
+    endpoint::check(url).map_err(|e| AppError::bad_input("apiBaseUrl", e.to_string()))
 }
 
 fn parse_cps(raw: Option<f64>) -> AppResult<f64> {
@@ -201,89 +197,66 @@ pub async fn update(
     update: AccountUpdate,
 ) -> AppResult<TwilioAccount> {
     let token = update.auth_token.as_deref().map(parse_token).transpose()?;
+    let base = update
+        .api_base_url
+        .as_deref()
+        .map(|u| parse_base_url(Some(u)))
+        .transpose()?;
+    let current = get(state, update.id).await?;
+    let base = base.filter(|b| *b != current.api_base_url);
+    // Whoever points the account elsewhere must hold the token already, or the new endpoint
+    // would be a way to read it.
+    if base.is_some() && token.is_none() {
+        return Err(AppError::bad_input(
+            "authToken",
+            "re-enter the auth token to change apiBaseUrl",
+        ));
+    }
     let changes = TwilioAccountChanges {
         name: update.name.as_deref().map(parse_name).transpose()?,
         auth_token_sealed: token.as_deref().map(|t| state.cipher.seal(t)),
         auth_token_last4: token.as_deref().map(last4),
-        api_base_url: update
-            .api_base_url
-            .as_deref()
-            .map(|u| parse_base_url(Some(u)))
-            .transpose()?,
+        api_base_url: base,
         calls_per_second: update
             .calls_per_second
             .map(|c| parse_cps(Some(c)))
             .transpose()?,
         // New credentials or endpoint: the old verdict no longer holds.
-        status: (token.is_some() || update.api_base_url.is_some())
-            .then_some(AccountStatus::Unknown),
+        status: token.is_some().then_some(AccountStatus::Unknown),
         updated_at: Some(Utc::now()),
         ..TwilioAccountChanges::default()
     };
     let admin_id = admin.id;
     let id = update.id;
     let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        find(conn, id).await?;
-        let account = TwilioAccount::update(conn, id, &changes).await?;
-        let fields: Vec<&str> = [
-            changes.name.as_ref().map(|_| "name"),
-            changes.auth_token_sealed.as_ref().map(|_| "authToken"),
-            changes.api_base_url.as_ref().map(|_| "apiBaseUrl"),
-            changes.calls_per_second.as_ref().map(|_| "callsPerSecond"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        audit::service::record(
-            conn,
-            Some(admin_id),
-            "twilio_account.update",
-            "twilio_account",
-            &id.to_string(),
-            json!({"changed": fields}),
-        )
-        .await?;
-        Ok(account)
-    })
-    .await
-}
-
-/// Refused while the account still holds numbers: release or move them first.
-pub async fn remove(state: &AppState, admin: &Viewer, id: Uuid) -> AppResult<()> {
-    let admin_id = admin.id;
-    let mut conn = state.conn().await?;
-    conn.transaction::<_, AppError, _>(async move |conn| {
-        let account = find(conn, id).await?;
-        if dids::model::Did::count_live_for_account(conn, id).await? > 0 {
-            return Err(AppError::conflict(
-                "id",
-                "the account still has phone numbers; release them first",
-            ));
-        }
-        // Released numbers go with the account; the audit log keeps their story.
-        dids::model::Did::delete_released_for_account(conn, id).await?;
-        TwilioAccount::delete(conn, id).await.map_err(|e| match e {
-            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                AppError::conflict(
-                    "id",
-                    "calls were placed through this account; it cannot be removed",
-                )
-            }
-            other => other.into(),
-        })?;
-        audit::service::record(
-            conn,
-            Some(admin_id),
-            "twilio_account.remove",
-            "twilio_account",
-            &id.to_string(),
-            json!({"account_sid": account.account_sid}),
-        )
-        .await?;
-        Ok(())
-    })
-    .await
+    let updated = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            find(conn, id).await?;
+            let account = TwilioAccount::update(conn, id, &changes).await?;
+            let fields: Vec<&str> = [
+                changes.name.as_ref().map(|_| "name"),
+                changes.auth_token_sealed.as_ref().map(|_| "authToken"),
+                changes.api_base_url.as_ref().map(|_| "apiBaseUrl"),
+                changes.calls_per_second.as_ref().map(|_| "callsPerSecond"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            audit::service::record(
+                conn,
+                Some(admin_id),
+                "twilio_account.update",
+                "twilio_account",
+                &id.to_string(),
+                json!({"changed": fields}),
+            )
+            .await?;
+            Ok(account)
+        })
+        .await;
+    // Dropped even when the edit failed: a cache must never outlive a doubt.
+    super::cache::AccountCache::of(state).forget();
+    updated
 }
 
 /// Asks Twilio for the account and its balance, and records the verdict.
@@ -326,29 +299,6 @@ pub async fn test(state: &AppState, id: Uuid) -> AppResult<TwilioAccount> {
     Ok(updated)
 }
 
-/// Imports the account's numbers from Twilio as DIDs (new ones added, known ones refreshed).
-pub async fn sync(
-    state: &AppState,
-    admin: Option<&Viewer>,
-    id: Uuid,
-) -> AppResult<dids::service::SyncReport> {
-    let account = get(state, id).await?;
-    let client = client_for(state, &account)?;
-    let numbers = client.list_numbers().await?;
-    let report = dids::service::import(state, &account, &numbers).await?;
-    let mut conn = state.conn().await?;
-    audit::service::record(
-        &mut conn,
-        admin.map(|a| a.id),
-        "twilio_account.sync",
-        "twilio_account",
-        &id.to_string(),
-        json!({"imported": report.imported, "updated": report.updated, "on_twilio": report.on_twilio}),
-    )
-    .await?;
-    Ok(report)
-}
-
 /// For the simulated account: the credentials are ours, so keep them in step with the emulator.
 pub async fn reset_simulated(
     state: &AppState,
@@ -364,8 +314,26 @@ pub async fn reset_simulated(
         updated_at: Some(Utc::now()),
         ..TwilioAccountChanges::default()
     };
-    TwilioAccount::update(&mut *state.conn().await?, id, &changes).await?;
+    let updated = TwilioAccount::update(&mut *state.conn().await?, id, &changes).await;
+    super::cache::AccountCache::of(state).forget();
+    updated?;
     Ok(())
+}
+
+/// The account whose SID this is, with its token opened: from the cache when it is fresh,
+/// otherwise read (and kept for `cache::TTL`). `None` for a SID we do not hold.
+pub async fn opened_by_sid(state: &AppState, sid: &str) -> AppResult<Option<Arc<Opened>>> {
+    let generation = match super::cache::AccountCache::of(state).get(sid) {
+        Ok(opened) => return Ok(Some(opened)),
+        Err(generation) => generation,
+    };
+    let Some(account) = TwilioAccount::find_by_sid(&mut *state.conn().await?, sid).await? else {
+        return Ok(None);
+    };
+    let token = open_token(state, &account)?;
+    let opened = Arc::new(Opened { account, token });
+    super::cache::AccountCache::of(state).keep(generation, opened.clone());
+    Ok(Some(opened))
 }
 
 pub fn open_token(state: &AppState, account: &TwilioAccount) -> AppResult<Secret> {
@@ -386,6 +354,7 @@ mod tests {
         assert!(parse_sid("PN0123456789abcdef0123456789abcdef").is_err());
         assert!(parse_token("short").is_err());
         assert!(parse_base_url(Some("ftp://x")).is_err());
+        assert!(parse_base_url(Some("http://127.0.0.1:9")).is_err());
         assert_eq!(parse_base_url(None).ok().as_deref(), Some(TWILIO_API_BASE));
         assert!(parse_cps(Some(0.0)).is_err());
         assert!(parse_cps(Some(f64::NAN)).is_err());

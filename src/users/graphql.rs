@@ -7,7 +7,7 @@ use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::model::{Role, User, UserFilter, UserStatus};
-use super::service::{self, NewAccount, UserUpdate, EVENT_USER_UPDATED};
+use super::service::{self, NewAccount, EVENT_USER_UPDATED};
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::ids::parse_id;
@@ -39,6 +39,7 @@ impl UserNode {
         self.0.updated_at
     }
     /// Prepaid balance in VND (yours, or any user's for admins).
+    #[graphql(complexity = "crate::graphql::cost::BATCHED + child_complexity")]
     async fn balance(&self, ctx: &Context<'_>) -> Result<crate::billing::graphql::BalanceView> {
         crate::billing::graphql::balance_of(ctx, self.0.id).await
     }
@@ -62,21 +63,8 @@ pub struct CreateUserInput {
     pub role: Role,
 }
 
-#[derive(InputObject)]
-pub struct UpdateUserInput {
-    pub id: ID,
-    pub role: Option<Role>,
-    pub status: Option<UserStatus>,
-    pub name: Option<String>,
-}
-
 #[derive(async_graphql::SimpleObject)]
 pub struct CreateUserPayload {
-    pub user: UserNode,
-}
-
-#[derive(async_graphql::SimpleObject)]
-pub struct UpdateUserPayload {
     pub user: UserNode,
 }
 
@@ -85,7 +73,10 @@ pub struct UsersQuery;
 
 #[Object]
 impl UsersQuery {
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::cost::page(first, child_complexity)"
+    )]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -110,7 +101,10 @@ impl UsersQuery {
         Ok(page.connection(rows, |u| u.id.to_string(), UserNode))
     }
 
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "crate::graphql::cost::LOOKUP + child_complexity"
+    )]
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<UserNode> {
         let id = parse_id("id", &id)?;
         Ok(UserNode(service::get(ctx.state(), id).await?))
@@ -140,26 +134,6 @@ impl UsersMutation {
             user: UserNode(user),
         })
     }
-
-    /// Changes role, status or name. Suspending a user ends their sessions at once.
-    #[graphql(guard = "AdminGuard")]
-    async fn update_user(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateUserInput,
-    ) -> Result<UpdateUserPayload> {
-        let admin = ctx.viewer()?;
-        let update = UserUpdate {
-            id: parse_id("id", &input.id)?,
-            role: input.role,
-            status: input.status,
-            name: input.name,
-        };
-        let user = service::update(ctx.state(), admin, update).await?;
-        Ok(UpdateUserPayload {
-            user: UserNode(user),
-        })
-    }
 }
 
 #[derive(Default)]
@@ -171,7 +145,7 @@ impl UsersSubscription {
     async fn user_updated(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = UserNode>> {
         let viewer = ctx.viewer()?.clone();
         let state = ctx.state().clone();
-        let mut events = state.events.subscribe();
+        let mut events = crate::graphql::viewer_events(ctx);
         Ok(async_stream::stream! {
             loop {
                 match events.recv().await {

@@ -2,6 +2,7 @@
 
 pub mod graphql;
 pub mod model;
+pub mod password;
 pub mod service;
 
 pub use model::{Role, User, UserStatus};

@@ -6,21 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::schema::users;
-use crate::text_enum;
-
-text_enum! {
-    pub enum Role {
-        Admin => "ADMIN",
-        User => "USER",
-    }
-}
-
-text_enum! {
-    pub enum UserStatus {
-        Active => "ACTIVE",
-        Suspended => "SUSPENDED",
-    }
-}
+pub use crate::viewer::{Role, UserStatus};
 
 #[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
 #[diesel(table_name = users)]
@@ -102,6 +88,19 @@ impl User {
         ))
         .get_result(conn)
         .await
+    }
+
+    pub async fn count_active_admins_except(
+        conn: &mut AsyncPgConnection,
+        id: Uuid,
+    ) -> QueryResult<i64> {
+        users::table
+            .filter(users::role.eq(Role::Admin))
+            .filter(users::status.eq(UserStatus::Active))
+            .filter(users::id.ne(id))
+            .count()
+            .get_result(conn)
+            .await
     }
 
     /// Keyset page in id order (ids are UUIDv7, so this is creation order).

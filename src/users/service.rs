@@ -6,13 +6,12 @@ use rand::distributions::{Alphanumeric, DistString};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::model::{NewUser, Role, User, UserChanges, UserFilter, UserStatus};
+use super::model::{NewUser, Role, User, UserChanges, UserFilter};
+use super::password;
 use crate::app::AppState;
 use crate::audit;
-use crate::auth::model::RefreshToken;
-use crate::auth::{password, Viewer};
 use crate::error::{AppError, AppResult};
-use crate::events::Event;
+use crate::viewer::Viewer;
 
 pub const EVENT_USER_UPDATED: &str = "user.updated";
 const MAX_NAME_CHARS: usize = 100;
@@ -24,8 +23,23 @@ pub struct NewAccount {
     pub role: Role,
 }
 
+/// One spelling per address: invisible characters (zero-width spaces, joiners, soft hyphens,
+/// BOMs) removed, compatibility forms folded (NFKC: full-width letters become ASCII), lower
+/// case. Applied at sign-up and sign-in, so look-alikes are one account, not several.
 pub fn normalize_email(raw: &str) -> String {
-    raw.trim().to_lowercase()
+    use unicode_normalization::UnicodeNormalization;
+    let visible: String = raw.chars().filter(|c| !is_invisible(*c)).collect();
+    let folded: String = visible.nfkc().collect::<String>().to_lowercase();
+    folded.nfkc().collect::<String>().trim().to_owned()
+}
+
+/// Format characters (Cf) and the other default-ignorable code points that render as nothing.
+fn is_invisible(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    c.general_category() == GeneralCategory::Format
+        || matches!(c,
+            '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180B}'..='\u{180F}'
+            | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FFA0}' | '\u{E0100}'..='\u{E01EF}')
 }
 
 /// A deliberately loose check: one `@`, something on both sides, a dot in the domain.
@@ -50,7 +64,7 @@ pub fn parse_email(raw: &str) -> AppResult<String> {
     }
 }
 
-fn parse_name(raw: Option<&str>) -> AppResult<String> {
+pub fn parse_name(raw: Option<&str>) -> AppResult<String> {
     let name = raw.unwrap_or("").trim();
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(AppError::bad_input(
@@ -117,66 +131,6 @@ pub async fn create_on(
         Ok(user)
     })
     .await
-}
-
-pub struct UserUpdate {
-    pub id: Uuid,
-    pub role: Option<Role>,
-    pub status: Option<UserStatus>,
-    pub name: Option<String>,
-}
-
-/// Admin update. Suspension revokes every session at once.
-pub async fn update(state: &AppState, admin: &Viewer, update: UserUpdate) -> AppResult<User> {
-    if update.id == admin.id
-        && (update.role == Some(Role::User) || update.status == Some(UserStatus::Suspended))
-    {
-        return Err(AppError::bad_input(
-            "id",
-            "admins cannot demote or suspend themselves",
-        ));
-    }
-    let name = update
-        .name
-        .as_deref()
-        .map(|n| parse_name(Some(n)))
-        .transpose()?;
-    let admin_id = admin.id;
-    let mut conn = state.conn().await?;
-    let user = conn
-        .transaction::<_, AppError, _>(async move |conn| {
-            let before = find(conn, update.id).await?;
-            let changes = UserChanges {
-                name,
-                role: update.role,
-                status: update.status,
-                password_hash: None,
-                updated_at: Some(chrono::Utc::now()),
-            };
-            let after = User::update(conn, update.id, &changes).await?;
-            if after.status == UserStatus::Suspended && before.status != UserStatus::Suspended {
-                RefreshToken::revoke_all_for_user(conn, after.id, chrono::Utc::now()).await?;
-            }
-            audit::service::record(
-                conn,
-                Some(admin_id),
-                "user.update",
-                "user",
-                &after.id.to_string(),
-                json!({
-                    "before": {"role": before.role, "status": before.status, "name": before.name},
-                    "after": {"role": after.role, "status": after.status, "name": after.name},
-                }),
-            )
-            .await?;
-            Ok(after)
-        })
-        .await?;
-    state
-        .events
-        .publish(Event::new(EVENT_USER_UPDATED, user.id))
-        .await;
-    Ok(user)
 }
 
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<User> {
@@ -267,5 +221,26 @@ pub async fn ensure_first_admin(state: &AppState) -> AppResult<FirstAdmin> {
         // Another node created it at the same moment.
         Err(AppError::Conflict { .. }) => Ok(FirstAdmin::Exists),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn look_alike_emails_normalise_to_one_address() {
+        for raw in [
+            "Admin@Example.com",
+            " admin@example.com ",
+            "ad\u{200B}min@example.com",
+            "\u{FEFF}admin@exa\u{200D}mple.com\u{2060}",
+            "ａｄｍｉｎ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+            "ＡＤＭＩＮ@example.com",
+            "ad\u{00AD}min@example.com",
+        ] {
+            assert_eq!(normalize_email(raw), "admin@example.com", "{raw:?}");
+        }
+        assert_ne!(normalize_email("admín@example.com"), "admin@example.com");
     }
 }

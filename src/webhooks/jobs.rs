@@ -4,14 +4,16 @@
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::jobs::BackgroundJob;
+use crate::jobs::{BackgroundJob, Job};
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, Default)]
 pub struct ProcessPendingWebhooks;
 
-impl BackgroundJob for ProcessPendingWebhooks {
+impl Job for ProcessPendingWebhooks {
     const JOB_TYPE: &'static str = "process_pending_webhooks";
+}
 
+impl BackgroundJob for ProcessPendingWebhooks {
     async fn run(self, state: AppState) -> anyhow::Result<()> {
         let before = chrono::Utc::now() - chrono::Duration::seconds(30);
         let ids = {
@@ -30,9 +32,11 @@ impl BackgroundJob for ProcessPendingWebhooks {
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, Default)]
 pub struct PurgeOldWebhooks;
 
-impl BackgroundJob for PurgeOldWebhooks {
+impl Job for PurgeOldWebhooks {
     const JOB_TYPE: &'static str = "purge_old_webhooks";
+}
 
+impl BackgroundJob for PurgeOldWebhooks {
     async fn run(self, state: AppState) -> anyhow::Result<()> {
         let days = i64::from(state.config.webhook_retention_days);
         let before = chrono::Utc::now() - chrono::Duration::days(days);

@@ -70,6 +70,47 @@ impl WebhookEvent {
         Ok(())
     }
 
+    /// Marks an event processed, keeping `note` (no matching order ...) for whoever reads it.
+    pub async fn mark_with_note(
+        conn: &mut AsyncPgConnection,
+        id: i64,
+        note: &str,
+    ) -> QueryResult<()> {
+        diesel::update(webhook_events::table.find(id))
+            .set((
+                webhook_events::processed_at.eq(diesel::dsl::now),
+                webhook_events::error.eq(note),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps a request that failed verification as processed evidence under `dedupe_key`; a
+    /// second copy of the same body is not kept again.
+    pub async fn store_rejected(
+        conn: &mut AsyncPgConnection,
+        provider: &str,
+        dedupe_key: &str,
+        record: serde_json::Value,
+        why: &str,
+    ) -> QueryResult<()> {
+        diesel::insert_into(webhook_events::table)
+            .values((
+                webhook_events::provider.eq(provider),
+                webhook_events::kind.eq("rejected"),
+                webhook_events::dedupe_key.eq(dedupe_key),
+                webhook_events::payload.eq(record),
+                webhook_events::processed_at.eq(diesel::dsl::now),
+                webhook_events::error.eq(why),
+            ))
+            .on_conflict(webhook_events::dedupe_key)
+            .do_nothing()
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
     /// Unprocessed events older than `before`: their inline processing failed or was cut short.
     pub async fn pending_ids(
         conn: &mut AsyncPgConnection,

@@ -1,54 +1,114 @@
 //! Payment callbacks: MoMo IPN, ZaloPay callback, and SePay / Casso bank-transaction webhooks.
-//! Every request's raw payload is stored before we answer; only a verified one is processed
-//! (a forged one is kept, marked, and changes nothing); a duplicate is acknowledged and ignored.
+//! Every verified payload is stored before we answer and then processed; a duplicate is
+//! acknowledged and ignored. A request that fails verification changes nothing: its first
+//! 4 KiB and its SHA-256 are kept as evidence, until its source has had `PER_MINUTE`
+//! rejections this minute, after which it gets 429 and nothing is kept. Bodies are capped at
+//! `MAX_BODY_BYTES` (413 above): a real notification is a few KB.
+
+use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
-use diesel::sql_types::{Jsonb, Text};
-use diesel_async::RunQueryDsl;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::model::{NewWebhookEvent, WebhookEvent};
+use super::rejections::Rejections;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::payments::model::TopUp;
 use crate::payments::protocol::{self, casso, momo, sepay, zalopay};
 use crate::payments::service::MEMO_PREFIX;
-use crate::payments::settle::{self, Report};
-use crate::server::ServerState;
+use crate::payments::settle::{self, Applied, Report};
+use crate::payments::unmatched::{self, Unmatched};
 
 fn raw_json(body: &[u8]) -> Value {
     serde_json::from_slice(body).unwrap_or_else(|_| json!({"raw": String::from_utf8_lossy(body)}))
 }
 
-/// Keeps a request that failed verification, for the record; it is never processed.
-async fn store_rejected(app: &AppState, provider: &str, body: &[u8], why: &str) {
-    let key = format!(
-        "{provider}:rejected:{}",
-        hex::encode(&Sha256::digest(body)[..16])
-    );
+/// A gateway notification is a few KB; anything near this is not one.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How much of a rejected body is kept as evidence (with the hash of all of it).
+const STORED_HEAD_BYTES: usize = 4 * 1024;
+
+/// Who sent a request, and the rejection budget of the address it came from.
+pub struct Caller {
+    source: String,
+    rejections: Rejections,
+}
+
+impl Caller {
+    fn new(app: &AppState, headers: &HeaderMap, peer: SocketAddr, rejections: Rejections) -> Self {
+        let ip = crate::forwarded::client_ip(headers, peer, app.config.trust_proxy);
+        Self {
+            source: source_key(&ip),
+            rejections,
+        }
+    }
+}
+
+/// One budget per IPv4 address, and per /64 for IPv6 (one subscriber's usual allocation), so
+/// rotating through one's own addresses buys nothing.
+fn source_key(ip: &str) -> String {
+    let Ok(std::net::IpAddr::V6(v6)) = ip.parse::<std::net::IpAddr>() else {
+        return ip.to_owned();
+    };
+    match v6.to_ipv4_mapped() {
+        Some(v4) => v4.to_string(),
+        None => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
+/// What is kept of a rejected body: its start, its size and the hash of all of it.
+fn rejected_record(body: &[u8]) -> Value {
+    let head = &body[..body.len().min(STORED_HEAD_BYTES)];
+    json!({
+        "sha256": hex::encode(Sha256::digest(body)),
+        "bytes": body.len(),
+        "truncated": body.len() > STORED_HEAD_BYTES,
+        "head": String::from_utf8_lossy(head),
+    })
+}
+
+/// Answers a request that failed verification with `answer`, keeping a bounded record of it,
+/// or with 429 and no record once its source has used up its rejections for the minute.
+async fn reject(
+    app: &AppState,
+    caller: &Caller,
+    provider: &str,
+    body: &[u8],
+    why: &str,
+    answer: Response,
+) -> Response {
+    if !caller.rejections.admit(&caller.source) {
+        metrics::counter!("payment_webhooks_throttled_total").increment(1);
+        let retry = caller.rejections.retry_after(&caller.source).to_string();
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, retry)],
+            "too many rejected notifications from this address",
+        )
+            .into_response();
+    }
+    let digest = Sha256::digest(body);
+    let key = format!("{provider}:rejected:{}", hex::encode(&digest[..16]));
     let stored = async {
         let mut conn = app.conn().await?;
-        diesel::sql_query(
-            "INSERT INTO webhook_events (provider, kind, dedupe_key, payload, processed_at, error)
-             VALUES ($1, 'rejected', $2, $3, now(), $4) ON CONFLICT (dedupe_key) DO NOTHING",
-        )
-        .bind::<Text, _>(provider)
-        .bind::<Text, _>(&key)
-        .bind::<Jsonb, _>(raw_json(body))
-        .bind::<Text, _>(why)
-        .execute(&mut conn)
-        .await?;
+        WebhookEvent::store_rejected(&mut conn, provider, &key, rejected_record(body), why).await?;
         Ok::<_, AppError>(())
     };
     if let Err(e) = stored.await {
         tracing::warn!(error = ?e, provider, "could not store a rejected payment webhook");
     }
-    tracing::warn!(provider, why, "rejected a payment webhook");
+    tracing::warn!(provider, why, source = %caller.source, "rejected a payment webhook");
+    answer
 }
 
 /// Stores a verified payload under its dedupe key and processes it; `Ok(false)` for a
@@ -104,15 +164,7 @@ pub async fn process(app: &AppState, id: i64) -> AppResult<()> {
     match outcome {
         Ok(None) => WebhookEvent::mark(&mut conn, id, None).await?,
         // Processed, with a note for whoever reads the record (no matching order ...).
-        Ok(Some(note)) => {
-            diesel::sql_query(
-                "UPDATE webhook_events SET processed_at = now(), error = $2 WHERE id = $1",
-            )
-            .bind::<diesel::sql_types::BigInt, _>(id)
-            .bind::<Text, _>(note)
-            .execute(&mut conn)
-            .await?;
-        }
+        Ok(Some(note)) => WebhookEvent::mark_with_note(&mut conn, id, &note).await?,
         Err(e) => return Err(e),
     }
     Ok(())
@@ -130,9 +182,44 @@ async fn top_up_by_ref(app: &AppState, reference: &str) -> AppResult<Option<TopU
     }
 }
 
+/// Money that names no order we know is kept for an admin, with what it did name.
+async fn unmatched_without_order(
+    app: &AppState,
+    txn_id: &str,
+    amount: i64,
+    reason: &str,
+    reference: Option<&str>,
+) -> AppResult<Option<String>> {
+    let payment = Unmatched {
+        txn_id,
+        amount,
+        top_up: None,
+        reason,
+        reference,
+    };
+    unmatched::record(&mut *app.conn().await?, payment).await?;
+    Ok(Some(format!("{reason}; recorded as an unmatched payment")))
+}
+
+/// The note a processed event keeps when settling did not credit its order.
+fn settled_note(applied: &Applied) -> Option<String> {
+    match applied {
+        Applied::Unmatched => {
+            Some("another payment for a settled top-up; recorded as an unmatched payment".into())
+        }
+        _ => None,
+    }
+}
+
 async fn process_momo(app: &AppState, payload: &Value) -> AppResult<Option<String>> {
     let ipn: momo::Ipn = serde_json::from_value(payload.clone()).map_err(|_| malformed("MoMo"))?;
     let Some(top_up) = top_up_by_ref(app, &ipn.order_id).await? else {
+        if ipn.result_code == momo::SUCCESS {
+            let txn = format!("momo:{}", ipn.trans_id);
+            let reason = format!("a MoMo payment for unknown orderId {}", ipn.order_id);
+            return unmatched_without_order(app, &txn, ipn.amount, &reason, Some(&ipn.order_id))
+                .await;
+        }
         return Ok(Some(format!("no top-up with orderId {}", ipn.order_id)));
     };
     let report = if ipn.result_code == momo::SUCCESS {
@@ -150,8 +237,7 @@ async fn process_momo(app: &AppState, payload: &Value) -> AppResult<Option<Strin
             ipn.result_code
         )));
     };
-    settle::apply(app, top_up.id, report).await?;
-    Ok(None)
+    Ok(settled_note(&settle::apply(app, top_up.id, report).await?))
 }
 
 async fn process_zalopay(app: &AppState, payload: &Value) -> AppResult<Option<String>> {
@@ -161,23 +247,27 @@ async fn process_zalopay(app: &AppState, payload: &Value) -> AppResult<Option<St
         .ok_or_else(|| malformed("ZaloPay"))?;
     let data: zalopay::CallbackData =
         serde_json::from_str(data).map_err(|_| malformed("ZaloPay"))?;
-    let Some(top_up) = top_up_by_ref(app, &data.app_trans_id).await? else {
-        return Ok(Some(format!(
-            "no top-up with app_trans_id {}",
-            data.app_trans_id
-        )));
-    };
     // ZaloPay calls back only when it has the money.
-    settle::apply(
-        app,
-        top_up.id,
-        Report::Paid {
-            txn_id: format!("zalopay:{}", data.zp_trans_id),
-            amount: data.amount,
-        },
-    )
-    .await?;
-    Ok(None)
+    let txn_id = format!("zalopay:{}", data.zp_trans_id);
+    let Some(top_up) = top_up_by_ref(app, &data.app_trans_id).await? else {
+        let reason = format!(
+            "a ZaloPay payment for unknown app_trans_id {}",
+            data.app_trans_id
+        );
+        return unmatched_without_order(
+            app,
+            &txn_id,
+            data.amount,
+            &reason,
+            Some(&data.app_trans_id),
+        )
+        .await;
+    };
+    let report = Report::Paid {
+        txn_id,
+        amount: data.amount,
+    };
+    Ok(settled_note(&settle::apply(app, top_up.id, report).await?))
 }
 
 /// A bank credit, normalised from SePay's or Casso's format at the endpoint.
@@ -192,43 +282,66 @@ async fn process_bank(app: &AppState, payload: &Value) -> AppResult<Option<Strin
         .ok_or_else(|| malformed("bank"))?;
     let text = payload.get("text").and_then(Value::as_str).unwrap_or("");
     let Some(memo) = protocol::find_memo(text, MEMO_PREFIX) else {
-        return Ok(Some(format!(
-            "no top-up memo in the transfer text; {amount} VND left for review"
-        )));
+        let reference: String = text.trim().chars().take(200).collect();
+        return unmatched_without_order(
+            app,
+            txn,
+            amount,
+            "a bank transfer with no top-up memo",
+            Some(&reference),
+        )
+        .await;
     };
     let Some(top_up) = top_up_by_ref(app, &memo).await? else {
-        return Ok(Some(format!(
-            "memo {memo} matches no top-up; {amount} VND left for review"
-        )));
+        let reason = format!("a bank transfer whose memo {memo} matches no top-up");
+        return unmatched_without_order(app, txn, amount, &reason, Some(&memo)).await;
     };
-    settle::apply(
-        app,
-        top_up.id,
-        Report::Paid {
-            txn_id: txn.to_owned(),
-            amount,
-        },
-    )
-    .await?;
-    Ok(None)
+    let report = Report::Paid {
+        txn_id: txn.to_owned(),
+        amount,
+    };
+    Ok(settled_note(&settle::apply(app, top_up.id, report).await?))
 }
 
 /// `POST /webhooks/payments/momo`: MoMo's IPN. 204 once stored (or a duplicate).
-pub async fn momo(State(server): State<ServerState>, body: Bytes) -> Response {
-    let app = &server.app;
+pub async fn momo(
+    State(app): State<AppState>,
+    Extension(rejections): Extension<Rejections>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let app = &app;
+    let caller = Caller::new(app, &headers, peer, rejections);
     let Some(settings) = &app.config.payments.momo else {
-        store_rejected(app, "momo", &body, "MoMo is not configured").await;
-        return StatusCode::NOT_FOUND.into_response();
+        let answer = StatusCode::NOT_FOUND.into_response();
+        return reject(
+            app,
+            &caller,
+            "momo",
+            &body,
+            "MoMo is not configured",
+            answer,
+        )
+        .await;
     };
     let Ok(ipn) = serde_json::from_slice::<momo::Ipn>(&body) else {
-        store_rejected(app, "momo", &body, "not a MoMo IPN").await;
-        return StatusCode::BAD_REQUEST.into_response();
+        let answer = StatusCode::BAD_REQUEST.into_response();
+        return reject(app, &caller, "momo", &body, "not a MoMo IPN", answer).await;
     };
     if ipn.partner_code != settings.partner_code
         || !momo::verify_ipn(&settings.access_key, settings.secret_key.expose(), &ipn)
     {
-        store_rejected(app, "momo", &body, "bad signature or partner").await;
-        return StatusCode::BAD_REQUEST.into_response();
+        let answer = StatusCode::BAD_REQUEST.into_response();
+        return reject(
+            app,
+            &caller,
+            "momo",
+            &body,
+            "bad signature or partner",
+            answer,
+        )
+        .await;
     }
     let key = format!("momo:{}:{}:{}", ipn.order_id, ipn.trans_id, ipn.result_code);
     match store_and_process(app, "momo", &key, raw_json(&body)).await {
@@ -242,23 +355,46 @@ fn zalopay_reply(code: i32, message: &str) -> Response {
 }
 
 /// `POST /webhooks/payments/zalopay`: `{data, mac, type}`; answers `{return_code, return_message}`.
-pub async fn zalopay(State(server): State<ServerState>, body: Bytes) -> Response {
-    let app = &server.app;
+pub async fn zalopay(
+    State(app): State<AppState>,
+    Extension(rejections): Extension<Rejections>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let app = &app;
+    let caller = Caller::new(app, &headers, peer, rejections);
     let Some(settings) = &app.config.payments.zalopay else {
-        store_rejected(app, "zalopay", &body, "ZaloPay is not configured").await;
-        return zalopay_reply(-1, "not configured");
+        let answer = zalopay_reply(-1, "not configured");
+        return reject(
+            app,
+            &caller,
+            "zalopay",
+            &body,
+            "ZaloPay is not configured",
+            answer,
+        )
+        .await;
     };
     let Ok(callback) = serde_json::from_slice::<zalopay::Callback>(&body) else {
-        store_rejected(app, "zalopay", &body, "not a ZaloPay callback").await;
-        return zalopay_reply(-1, "bad request");
+        let answer = zalopay_reply(-1, "bad request");
+        return reject(
+            app,
+            &caller,
+            "zalopay",
+            &body,
+            "not a ZaloPay callback",
+            answer,
+        )
+        .await;
     };
     if !zalopay::verify_callback(settings.key2.expose(), &callback) {
-        store_rejected(app, "zalopay", &body, "bad mac").await;
-        return zalopay_reply(-1, "mac not equal");
+        let answer = zalopay_reply(-1, "mac not equal");
+        return reject(app, &caller, "zalopay", &body, "bad mac", answer).await;
     }
     let Ok(data) = serde_json::from_str::<zalopay::CallbackData>(&callback.data) else {
-        store_rejected(app, "zalopay", &body, "unreadable data").await;
-        return zalopay_reply(-1, "bad data");
+        let answer = zalopay_reply(-1, "bad data");
+        return reject(app, &caller, "zalopay", &body, "unreadable data", answer).await;
     };
     let key = format!("zalopay:{}:{}", data.app_trans_id, data.zp_trans_id);
     match store_and_process(app, "zalopay", &key, raw_json(&body)).await {
@@ -277,11 +413,22 @@ fn bank_ack() -> Response {
     Json(json!({"success": true})).into_response()
 }
 
+fn bank_refusal(status: StatusCode) -> Response {
+    (status, Json(json!({"success": false}))).into_response()
+}
+
 /// `POST /webhooks/payments/bank/sepay`: `Authorization: Apikey <key>`.
-pub async fn sepay(State(server): State<ServerState>, headers: HeaderMap, body: Bytes) -> Response {
-    let app = &server.app;
+pub async fn sepay(
+    State(app): State<AppState>,
+    Extension(rejections): Extension<Rejections>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let app = &app;
+    let caller = Caller::new(app, &headers, peer, rejections);
     let authorization = headers
-        .get(axum::http::header::AUTHORIZATION)
+        .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let verified = app
         .config
@@ -291,12 +438,28 @@ pub async fn sepay(State(server): State<ServerState>, headers: HeaderMap, body: 
         .as_ref()
         .is_some_and(|key| sepay::verify_apikey(key.expose(), authorization));
     if !verified {
-        store_rejected(app, "sepay", &body, "bad or missing API key").await;
-        return (StatusCode::UNAUTHORIZED, Json(json!({"success": false}))).into_response();
+        let answer = bank_refusal(StatusCode::UNAUTHORIZED);
+        return reject(
+            app,
+            &caller,
+            "sepay",
+            &body,
+            "bad or missing API key",
+            answer,
+        )
+        .await;
     }
     let Ok(hook) = serde_json::from_slice::<sepay::Webhook>(&body) else {
-        store_rejected(app, "sepay", &body, "not a SePay transaction").await;
-        return (StatusCode::BAD_REQUEST, Json(json!({"success": false}))).into_response();
+        let answer = bank_refusal(StatusCode::BAD_REQUEST);
+        return reject(
+            app,
+            &caller,
+            "sepay",
+            &body,
+            "not a SePay transaction",
+            answer,
+        )
+        .await;
     };
     if hook.transfer_type != "in" || hook.transfer_amount <= 0 {
         return bank_ack();
@@ -320,8 +483,15 @@ pub async fn sepay(State(server): State<ServerState>, headers: HeaderMap, body: 
 }
 
 /// `POST /webhooks/payments/bank/casso`: Webhook V2, `X-Casso-Signature: t=..,v1=..`.
-pub async fn casso(State(server): State<ServerState>, headers: HeaderMap, body: Bytes) -> Response {
-    let app = &server.app;
+pub async fn casso(
+    State(app): State<AppState>,
+    Extension(rejections): Extension<Rejections>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let app = &app;
+    let caller = Caller::new(app, &headers, peer, rejections);
     let signature = headers
         .get("x-casso-signature")
         .and_then(|v| v.to_str().ok())
@@ -334,12 +504,28 @@ pub async fn casso(State(server): State<ServerState>, headers: HeaderMap, body: 
         .as_ref()
         .is_some_and(|key| casso::verify(key.expose(), signature, &body));
     if !verified {
-        store_rejected(app, "casso", &body, "bad or missing signature").await;
-        return (StatusCode::UNAUTHORIZED, Json(json!({"success": false}))).into_response();
+        let answer = bank_refusal(StatusCode::UNAUTHORIZED);
+        return reject(
+            app,
+            &caller,
+            "casso",
+            &body,
+            "bad or missing signature",
+            answer,
+        )
+        .await;
     }
     let Ok(hook) = serde_json::from_slice::<casso::Webhook>(&body) else {
-        store_rejected(app, "casso", &body, "not a Casso V2 transaction").await;
-        return (StatusCode::BAD_REQUEST, Json(json!({"success": false}))).into_response();
+        let answer = bank_refusal(StatusCode::BAD_REQUEST);
+        return reject(
+            app,
+            &caller,
+            "casso",
+            &body,
+            "not a Casso V2 transaction",
+            answer,
+        )
+        .await;
     };
     let txn = hook.data;
     if txn.amount <= 0 {
@@ -354,5 +540,29 @@ pub async fn casso(State(server): State<ServerState>, headers: HeaderMap, body: 
     match store_and_process(app, "casso", &format!("casso:{}", txn.id), payload).await {
         Ok(_) => bank_ack(),
         Err(e) => unavailable(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_sources_share_a_budget_per_64() {
+        assert_eq!(source_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(source_key("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
+        assert_eq!(source_key("::ffff:203.0.113.5"), "203.0.113.5");
+        assert_eq!(source_key("203.0.113.5"), "203.0.113.5");
+        assert_eq!(source_key("not an address"), "not an address");
+    }
+
+    #[test]
+    fn a_rejected_body_is_kept_as_its_head_and_hash() {
+        let body = vec![b'a'; 10_000];
+        let kept = rejected_record(&body);
+        assert_eq!(kept["bytes"], 10_000);
+        assert_eq!(kept["truncated"], true);
+        assert_eq!(kept["head"].as_str().map(str::len), Some(STORED_HEAD_BYTES));
+        assert_eq!(kept["sha256"], hex::encode(Sha256::digest(&body)));
     }
 }

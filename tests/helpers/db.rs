@@ -33,9 +33,12 @@ impl TestDb {
 }
 
 #[derive(QueryableByName)]
-struct Count {
+struct Leftover {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     count: i64,
+    /// Which jobs, so a rare leftover can be traced to its cause from the failure alone.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    jobs: String,
 }
 
 /// Like crates.io's harness: a test that leaves jobs behind has not finished its work.
@@ -51,14 +54,17 @@ impl Drop for TestDb {
                 .unwrap();
             rt.block_on(async {
                 let leftover = match AsyncPgConnection::establish(&url).await {
-                    Ok(mut conn) => {
-                        diesel::sql_query("SELECT count(*) AS count FROM background_jobs")
-                            .get_result::<Count>(&mut conn)
-                            .await
-                            .map(|c| c.count)
-                            .unwrap_or(0)
-                    }
-                    Err(_) => 0,
+                    Ok(mut conn) => diesel::sql_query(
+                        "SELECT count(*) AS count, coalesce(string_agg(
+                                 job_type || ' ' || data::text || ' retries ' || retries
+                                 || coalesce(' last error: ' || last_error, ''), '; '), '') AS jobs
+                             FROM background_jobs",
+                    )
+                    .get_result::<Leftover>(&mut conn)
+                    .await
+                    .map(|c| (c.count, c.jobs))
+                    .unwrap_or_default(),
+                    Err(_) => Default::default(),
                 };
                 let mut conn = admin_conn().await;
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -68,9 +74,10 @@ impl Drop for TestDb {
             })
         })
         .join()
-        .unwrap_or(0);
-        if leftover > 0 && !std::thread::panicking() {
-            panic!("the test left {leftover} job(s) in the queue; run them or delete them");
+        .unwrap_or_default();
+        let (count, jobs) = leftover;
+        if count > 0 && !std::thread::panicking() {
+            panic!("the test left {count} job(s) in the queue ({jobs}); run them or delete them");
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod app;
 pub mod calling_hours;
 pub mod campaign;
 pub mod carrier;
+pub mod counters;
 pub mod db;
 pub mod node;
 pub mod remote;

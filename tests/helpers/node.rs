@@ -72,6 +72,11 @@ impl Node {
             .env("BIND_HOST", "127.0.0.1")
             .env("JOB_POLL_INTERVAL_MS", "200")
             .env("JOB_RETRY_BASE_SECS", "0")
+            // The carriers this test process runs may receive the credentials registered for them.
+            .env(
+                "TWILIO_ALLOWED_BASE_URLS",
+                ringcast::twilio::endpoint::allowed().join(","),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log));
         cmd.envs(env.iter().copied());
@@ -107,10 +112,12 @@ impl Node {
         self.child.kill().await.unwrap();
     }
 
-    /// SIGTERM and a clean exit.
-    pub async fn stop(mut self) {
+    /// SIGTERM and a clean exit; returns when the signal had been sent (anything the node
+    /// starts later than that, it started after the signal).
+    pub async fn stop(mut self) -> chrono::DateTime<chrono::Utc> {
         let pid = nix::unistd::Pid::from_raw(self.child.id().unwrap() as i32);
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+        let signalled = chrono::Utc::now();
         let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
             .await
             .expect("no exit within 30 s of SIGTERM")
@@ -121,5 +128,6 @@ impl Node {
             self.dir.display()
         );
         let _ = std::fs::remove_dir_all(&self.dir);
+        signalled
     }
 }

@@ -20,7 +20,8 @@ pub enum Init {
 }
 
 impl WsClient {
-    pub async fn connect(addr: SocketAddr, init_payload: Value) -> Init {
+    /// An upgraded socket that has sent nothing yet.
+    pub async fn open(addr: SocketAddr) -> WsClient {
         let mut request = format!("ws://{addr}/graphql/ws")
             .into_client_request()
             .unwrap();
@@ -28,14 +29,15 @@ impl WsClient {
             "sec-websocket-protocol",
             "graphql-transport-ws".parse().unwrap(),
         );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-        socket
-            .send(Message::text(
-                json!({"type": "connection_init", "payload": init_payload}).to_string(),
-            ))
-            .await
-            .unwrap();
-        let mut client = WsClient { socket };
+        let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        WsClient { socket }
+    }
+
+    pub async fn connect(addr: SocketAddr, init_payload: Value) -> Init {
+        let mut client = Self::open(addr).await;
+        client
+            .send(json!({"type": "connection_init", "payload": init_payload}))
+            .await;
         match client.next_raw().await {
             Some(Ok(Message::Text(text))) => {
                 let msg: Value = serde_json::from_str(&text).unwrap();
@@ -51,6 +53,33 @@ impl WsClient {
                 reason: String::new(),
             },
             Some(Ok(other)) => panic!("unexpected message {other:?}"),
+        }
+    }
+
+    /// Sends one protocol message.
+    pub async fn send(&mut self, message: Value) {
+        self.socket
+            .send(Message::text(message.to_string()))
+            .await
+            .unwrap();
+    }
+
+    /// Every protocol message until the server closes the socket, and its close code.
+    pub async fn until_close(&mut self, within: Duration) -> (Vec<Value>, Option<u16>) {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut seen = Vec::new();
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("the server did not close the socket in time; saw {seen:?}")
+                });
+            match msg {
+                Some(Ok(Message::Text(text))) => seen.push(serde_json::from_str(&text).unwrap()),
+                Some(Ok(Message::Close(frame))) => return (seen, frame.map(|f| u16::from(f.code))),
+                Some(Ok(_)) => continue,
+                _ => return (seen, None),
+            }
         }
     }
 

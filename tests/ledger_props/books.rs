@@ -6,23 +6,34 @@ use diesel_async::RunQueryDsl;
 use proptest::prelude::*;
 use ringcast::app::AppState;
 use ringcast::billing::ledger::{self, Balance, Entry, ENTRY_COLUMNS};
-use ringcast::billing::rates::Rate;
 use ringcast::calls::Call;
+use ringcast::payments::{TopUp, TopUpStatus};
 use uuid::Uuid;
 
-use super::ops::Done;
-use super::Op;
+use super::ops::{Done, Paid, Start};
+use super::price::Tariff;
+use super::{Op, MAX_CALL_SECS};
 
-/// A call whose hold was taken, at the rate and for the amount the hold says.
+/// A call whose hold was taken at `tariff`, for what the price list says it must hold.
 pub struct Held {
     pub id: Uuid,
-    pub rate: Rate,
+    pub tariff: Tariff,
     pub amount: i64,
 }
 
-pub struct Books {
+/// The user a case runs for, and the number of theirs that legs are dialed from.
+#[derive(Clone)]
+pub struct Owner {
     pub user: Uuid,
-    pub top_ups: Vec<Uuid>,
+    pub did: Uuid,
+    pub did_number: String,
+}
+
+pub struct Books {
+    pub owner: Owner,
+    pub top_ups: Vec<Paid>,
+    /// Orders paid with another amount than ordered.
+    pub flagged: Vec<Uuid>,
     pub calls: Vec<Held>,
     credited: i64,
     adjusted: i64,
@@ -57,10 +68,11 @@ async fn count(state: &AppState, sql: &str, user: Uuid) -> i64 {
 }
 
 impl Books {
-    pub fn new(user: Uuid) -> Self {
+    pub fn new(owner: Owner) -> Self {
         Self {
-            user,
+            owner,
             top_ups: Vec::new(),
+            flagged: Vec::new(),
             calls: Vec::new(),
             credited: 0,
             adjusted: 0,
@@ -70,10 +82,11 @@ impl Books {
 
     pub fn record(&mut self, done: Done) {
         match done {
-            Done::Credited(id, amount) => {
-                self.top_ups.push(id);
-                self.credited += amount;
+            Done::Credited(paid) => {
+                self.credited += paid.amount;
+                self.top_ups.push(paid);
             }
+            Done::Flagged(id) => self.flagged.push(id),
             Done::Adjusted(amount) => {
                 self.adjusted += amount;
                 self.adjustments += 1;
@@ -83,14 +96,25 @@ impl Books {
         }
     }
 
+    pub fn start(&self, available: i64) -> Start {
+        Start {
+            user: self.owner.user,
+            did: self.owner.did,
+            did_number: self.owner.did_number.clone(),
+            calls: self.calls.iter().map(|c| c.id).collect(),
+            paid: self.top_ups.clone(),
+            available,
+        }
+    }
+
     pub async fn snapshot(&self, state: &AppState) -> Snapshot {
-        let balance = ledger::read(&mut state.conn().await.unwrap(), self.user)
+        let balance = ledger::read(&mut state.conn().await.unwrap(), self.owner.user)
             .await
             .unwrap();
         let entries = count(
             state,
             "SELECT count(*) AS n FROM ledger_entries WHERE user_id = $1::uuid",
-            self.user,
+            self.owner.user,
         )
         .await;
         Snapshot { balance, entries }
@@ -115,7 +139,7 @@ impl Books {
         );
         let available = before.available();
         match op {
-            Op::TopUpAgain(_) => {}
+            Op::TopUpAgain { .. } => {}
             Op::Adjust(_) => prop_assert!(
                 *tried == 0 || available + tried < 0,
                 "{op:?} of {tried} refused with {available} available: {why}"
@@ -132,11 +156,11 @@ impl Books {
     /// The balance row, the entries and the calls agree with each other and with the model.
     pub async fn check(&self, state: &AppState) -> Result<(), TestCaseError> {
         let mut conn = state.conn().await.unwrap();
-        let balance = ledger::read(&mut conn, self.user).await.unwrap();
+        let balance = ledger::read(&mut conn, self.owner.user).await.unwrap();
         let entries: Vec<Entry> = diesel::sql_query(format!(
             "SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE user_id = $1 ORDER BY id"
         ))
-        .bind::<SqlUuid, _>(self.user)
+        .bind::<SqlUuid, _>(self.owner.user)
         .load(&mut conn)
         .await
         .unwrap();
@@ -178,7 +202,13 @@ impl Books {
             let (holds, charges, releases) =
                 (of("CALL_HOLD"), of("CALL_CHARGE"), of("HOLD_RELEASE"));
             prop_assert_eq!(holds.len(), 1, "one hold for {}", held.id);
-            prop_assert_eq!(holds[0].held_change, held.amount);
+            prop_assert_eq!(
+                holds[0].held_change,
+                held.amount,
+                "hold for {} s at {:?}",
+                MAX_CALL_SECS,
+                held.tariff
+            );
             prop_assert_eq!(mine.len(), holds.len() + charges.len() + releases.len());
             if !call.status.is_final() {
                 prop_assert!(
@@ -189,14 +219,20 @@ impl Books {
                 continue;
             }
             // Charged once, at the held rate for the recorded duration, never past the hold.
-            let price = held.rate.charge(
+            let price = held.tariff.price(
                 call.duration_secs.unwrap_or(0).into(),
                 call.twilio_sid.is_some(),
             );
             let expected = price.min(held.amount);
             let charge: i64 = charges.iter().map(|e| -e.amount).sum();
             prop_assert!(charges.len() <= 1, "{call:?} charged twice");
-            prop_assert_eq!(charge, expected, "charge for {:?}", call);
+            prop_assert_eq!(
+                charge,
+                expected,
+                "charge for {:?} at {:?}",
+                call,
+                held.tariff
+            );
             prop_assert!(charges.iter().all(|e| e.held_change == e.amount));
             prop_assert_eq!(releases.len(), 1, "{:?} released once", call);
             prop_assert_eq!(releases[0].held_change, -(held.amount - charge));
@@ -223,6 +259,7 @@ impl Books {
             (self.top_ups.len(), self.credited)
         );
         prop_assert_eq!(sum("ADJUSTMENT"), self.adjusted);
+        self.check_top_ups(state, &entries).await?;
         prop_assert_eq!(n("ADJUSTMENT") as i64, self.adjustments);
         prop_assert_eq!(n("CALL_HOLD"), self.calls.len());
         prop_assert_eq!(
@@ -233,7 +270,7 @@ impl Books {
         let calls = count(
             state,
             "SELECT count(*) AS n FROM calls WHERE owner_id = $1::uuid",
-            self.user,
+            self.owner.user,
         )
         .await;
         prop_assert_eq!(
@@ -244,7 +281,7 @@ impl Books {
         let audited = count(
             state,
             "SELECT count(*) AS n FROM audit_log WHERE action = 'billing.adjust' AND target_id = $1",
-            self.user,
+            self.owner.user,
         )
         .await;
         prop_assert_eq!(
@@ -252,6 +289,39 @@ impl Books {
             self.adjustments,
             "every adjustment audited, no refused one"
         );
+        Ok(())
+    }
+}
+
+impl Books {
+    /// Each credited order has one credit of its own amount and is SUCCEEDED; an order paid
+    /// with another amount is NEEDS_REVIEW and credited nothing.
+    async fn check_top_ups(
+        &self,
+        state: &AppState,
+        entries: &[Entry],
+    ) -> Result<(), TestCaseError> {
+        let credits = |id: Uuid| {
+            entries
+                .iter()
+                .filter(|e| e.top_up_id == Some(id))
+                .map(|e| (e.kind.clone(), e.amount))
+                .collect::<Vec<_>>()
+        };
+        let status = async |id: Uuid| {
+            TopUp::find(&mut state.conn().await.unwrap(), id)
+                .await
+                .unwrap()
+                .status
+        };
+        for paid in &self.top_ups {
+            prop_assert_eq!(credits(paid.id), vec![("TOPUP".to_owned(), paid.amount)]);
+            prop_assert_eq!(status(paid.id).await, TopUpStatus::Succeeded);
+        }
+        for id in &self.flagged {
+            prop_assert_eq!(credits(*id), vec![], "a mismatched payment credited");
+            prop_assert_eq!(status(*id).await, TopUpStatus::NeedsReview);
+        }
         Ok(())
     }
 }

@@ -1,25 +1,34 @@
-//! Each operation as the server performs it, reporting what it did for the model.
+//! Each operation through the server's own service function, reporting what it did for the
+//! model. Every operation owns its inputs, so a batch runs as tasks on the runtime at once.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use chrono::Utc;
-use diesel::sql_types::{BigInt, Integer, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel::sql_types::{Integer, Text, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
 use ringcast::app::AppState;
-use ringcast::billing::rates::Rate;
-use ringcast::billing::{ledger, service};
-use ringcast::calls::model::{EventSource, NewCall};
+use ringcast::auth::Viewer;
+use ringcast::billing::{rates, service};
+use ringcast::calls::leg::{self, Leg, LegKind, LegRequest, Refusal};
+use ringcast::calls::model::EventSource;
 use ringcast::calls::status::{self, StatusUpdate};
-use ringcast::calls::{CallDirection, CallStatus};
+use ringcast::calls::CallStatus;
+use ringcast::compliance::SkipReason;
 use ringcast::error::AppError;
+use ringcast::payments::settle::{self, Applied, Report};
+use ringcast::payments::{service as payments, TopUpMethod};
+use ringcast::users::Role;
 use uuid::Uuid;
 
-use super::books::{Books, Held};
-use super::{Amount, Fixture, Op};
+use super::books::Held;
+use super::price::Tariff;
+use super::{Amount, Delivery, Fixture, Op, MAX_CALL_SECS};
 
 pub enum Done {
-    Credited(Uuid, i64),
+    Credited(Paid),
+    /// Paid another amount than ordered: held for an admin, never credited.
+    Flagged(Uuid),
     Adjusted(i64),
     Held(Held),
     /// Refused as the server may refuse it, for `tried` VND.
@@ -30,150 +39,188 @@ pub enum Done {
     Nothing,
 }
 
-type Run<'a> = Pin<Box<dyn Future<Output = Result<Done, String>> + Send + 'a>>;
+/// A credited top-up and the gateway's transaction id that paid it.
+#[derive(Clone, Debug)]
+pub struct Paid {
+    pub id: Uuid,
+    pub txn: String,
+    pub amount: i64,
+}
 
-/// Runs `op`; calls and top-ups are picked among those the books hold when the batch starts,
-/// edge amounts against `available` then. An error where refusal is not allowed is `Err`.
-pub fn run<'a>(
-    state: &'a AppState,
-    fixture: &'a Fixture,
-    books: &Books,
-    available: i64,
-    op: &Op,
-) -> Run<'a> {
-    let user = books.user;
-    let call = |i: usize| (!books.calls.is_empty()).then(|| books.calls[i % books.calls.len()].id);
-    match op.clone() {
-        Op::TopUp(amount) => Box::pin(top_up(state, user, amount)),
-        Op::TopUpAgain(i) => {
-            let again = (!books.top_ups.is_empty()).then(|| books.top_ups[i % books.top_ups.len()]);
-            Box::pin(async move {
-                match again {
-                    Some(id) => top_up_again(state, user, id).await,
-                    None => Ok(Done::Nothing),
-                }
-            })
-        }
+/// What the books held when the batch started; calls and top-ups are picked among these,
+/// edge amounts set against `available`.
+#[derive(Clone)]
+pub struct Start {
+    pub user: Uuid,
+    pub did: Uuid,
+    pub did_number: String,
+    pub calls: Vec<Uuid>,
+    pub paid: Vec<Paid>,
+    pub available: i64,
+}
+
+impl Start {
+    fn call(&self, i: usize) -> Option<Uuid> {
+        (!self.calls.is_empty()).then(|| self.calls[i % self.calls.len()])
+    }
+}
+
+/// Runs `op`; an outcome the server must not produce is `Err`.
+pub async fn run(
+    state: AppState,
+    fixture: Arc<Fixture>,
+    at: Start,
+    op: Op,
+) -> Result<Done, String> {
+    let state = &state;
+    match op {
+        Op::TopUp { amount, delivery } => top_up(state, at.user, amount, delivery).await,
+        Op::TopUpAgain { which, same_txn } => match at.paid.get(which % at.paid.len().max(1)) {
+            Some(paid) => top_up_again(state, paid, same_txn).await,
+            None => Ok(Done::Nothing),
+        },
         Op::Adjust(amount) => {
             let amount = match amount {
                 Amount::Fixed(a) => a,
-                Amount::Edge(left) => left - available,
+                Amount::Edge(left) => left - at.available,
             };
-            Box::pin(adjust(state, fixture, user, amount))
+            adjust(state, &fixture.admin, at.user, amount).await
         }
         Op::Hold {
-            rate,
-            max_secs,
+            tariff,
             edge,
+            transfer,
         } => {
-            let amount = match edge {
-                Some(over) => (available + over).max(0),
-                None => rate.charge(max_secs, true),
+            let tariff = match edge {
+                Some(over) => tariff.costing(MAX_CALL_SECS, at.available + over),
+                None => tariff,
             };
-            Box::pin(hold(state, fixture.account, user, rate, amount))
+            hold(state, &fixture, &at, tariff, transfer).await
         }
-        Op::Progress {
-            call: i,
-            status,
-            sid,
-        } => {
-            let call = call(i);
-            Box::pin(async move {
-                if let Some(call) = call {
-                    update(state, call, status, None, sid).await?;
-                }
-                Ok(Done::Nothing)
-            })
+        Op::Progress { call, status, sid } => {
+            if let Some(call) = at.call(call) {
+                update(state, call, status, None, sid).await?;
+            }
+            Ok(Done::Nothing)
         }
         Op::Finish {
-            call: i,
+            call,
             status,
             duration,
             sid,
             twice,
         } => {
-            let call = call(i);
-            Box::pin(async move {
-                let Some(call) = call else {
-                    return Ok(Done::Nothing);
-                };
-                let once = update(state, call, status, Some(duration), sid);
-                if twice {
-                    let again = update(state, call, status, Some(duration), sid);
-                    let (a, b) = tokio::join!(once, again);
-                    a.and(b)?;
-                } else {
-                    once.await?;
-                }
-                Ok(Done::Nothing)
-            })
+            let Some(call) = at.call(call) else {
+                return Ok(Done::Nothing);
+            };
+            let once = update(state, call, status, Some(duration), sid);
+            if twice {
+                let again = update(state, call, status, Some(duration), sid);
+                let (a, b) = tokio::join!(once, again);
+                a.and(b)?;
+            } else {
+                once.await?;
+            }
+            Ok(Done::Nothing)
         }
         Op::Orphan {
-            call: i,
+            call,
             status,
             duration,
         } => {
-            let call = call(i);
-            Box::pin(async move {
-                if let Some(call) = call {
-                    orphan(state, call, status, duration).await?;
-                }
-                Ok(Done::Nothing)
-            })
+            if let Some(call) = at.call(call) {
+                orphan(state, call, status, duration).await?;
+            }
+            Ok(Done::Nothing)
         }
     }
 }
 
-/// As the payment settlement does it: the top-up row, its credit and its status in one step.
-async fn top_up(state: &AppState, user: Uuid, amount: i64) -> Result<Done, String> {
-    let id = Uuid::new_v4();
-    let mut conn = state.conn().await.map_err(|e| e.message())?;
-    conn.transaction::<_, AppError, _>(async |conn| {
-        diesel::sql_query(
-            "INSERT INTO top_ups (id, user_id, method, amount, provider_ref, expires_at)
-             VALUES ($1, $2, 'MOMO', $3, $4, now() + interval '1 hour')",
-        )
-        .bind::<SqlUuid, _>(id)
-        .bind::<SqlUuid, _>(user)
-        .bind::<BigInt, _>(amount)
-        .bind::<Text, _>(id.simple().to_string())
-        .execute(conn)
-        .await?;
-        service::credit_top_up(conn, user, id, amount, "property test").await?;
-        diesel::sql_query("UPDATE top_ups SET status = 'SUCCEEDED' WHERE id = $1")
-            .bind::<SqlUuid, _>(id)
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
-    .await
-    .map_err(|e| e.message())?;
-    Ok(Done::Credited(id, amount))
+fn txn() -> String {
+    format!("props:{}", Uuid::new_v4().simple())
 }
 
-async fn top_up_again(state: &AppState, user: Uuid, id: Uuid) -> Result<Done, String> {
-    let mut conn = state.conn().await.map_err(|e| e.message())?;
-    let second = conn
-        .transaction::<_, AppError, _>(async |conn| {
-            service::credit_top_up(conn, user, id, 1_000, "again").await
-        })
-        .await;
-    match second {
-        Ok(_) => Err(format!("top-up {id} credited twice")),
-        Err(e) => Ok(Done::Refused {
-            tried: 1_000,
-            why: e.message(),
-        }),
+/// A bank-transfer order as the user places it, then the bank's report of the money.
+async fn top_up(
+    state: &AppState,
+    user: Uuid,
+    amount: i64,
+    delivery: Delivery,
+) -> Result<Done, String> {
+    let viewer = Viewer {
+        id: user,
+        role: Role::User,
+    };
+    let order = payments::create(state, &viewer, TopUpMethod::BankTransfer, amount)
+        .await
+        .map_err(|e| e.message())?;
+    let txn = txn();
+    let report = |amount| Report::Paid {
+        txn_id: txn.clone(),
+        amount,
+    };
+    let paid = Paid {
+        id: order.id,
+        txn: txn.clone(),
+        amount,
+    };
+    match delivery {
+        Delivery::Once => match settle::apply(state, order.id, report(amount)).await {
+            Ok(Applied::Credited) => Ok(Done::Credited(paid)),
+            other => Err(format!("top-up {}: {other:?}", order.id)),
+        },
+        Delivery::Twice => {
+            let (a, b) = tokio::join!(
+                settle::apply(state, order.id, report(amount)),
+                settle::apply(state, order.id, report(amount)),
+            );
+            match (a, b) {
+                (Ok(Applied::Credited), Ok(Applied::Unchanged(_)))
+                | (Ok(Applied::Unchanged(_)), Ok(Applied::Credited)) => Ok(Done::Credited(paid)),
+                other => Err(format!("one report delivered twice at once: {other:?}")),
+            }
+        }
+        Delivery::Mismatched(off) => {
+            let received = if amount + off > 0 {
+                amount + off
+            } else {
+                amount + 1
+            };
+            match settle::apply(state, order.id, report(received)).await {
+                Ok(Applied::NeedsReview) => Ok(Done::Flagged(order.id)),
+                other => Err(format!("{received} paid for {amount}: {other:?}")),
+            }
+        }
     }
 }
 
-async fn adjust(
-    state: &AppState,
-    fixture: &Fixture,
-    user: Uuid,
-    amount: i64,
-) -> Result<Done, String> {
-    match service::adjust(state, &fixture.admin, user, amount, "property test").await {
+/// The same report again (a retried webhook), or a second payment for a settled order.
+async fn top_up_again(state: &AppState, paid: &Paid, same_txn: bool) -> Result<Done, String> {
+    let txn_id = if same_txn { paid.txn.clone() } else { txn() };
+    let again = settle::apply(
+        state,
+        paid.id,
+        Report::Paid {
+            txn_id,
+            amount: paid.amount,
+        },
+    )
+    .await;
+    match (same_txn, again) {
+        (true, Ok(Applied::Unchanged(why))) => Ok(Done::Refused {
+            tried: paid.amount,
+            why: why.into(),
+        }),
+        (false, Ok(Applied::Unmatched)) => Ok(Done::Refused {
+            tried: paid.amount,
+            why: "recorded as an unmatched payment".into(),
+        }),
+        (_, other) => Err(format!("top-up {} reported again: {other:?}", paid.id)),
+    }
+}
+
+async fn adjust(state: &AppState, admin: &Viewer, user: Uuid, amount: i64) -> Result<Done, String> {
+    match service::adjust(state, admin, user, amount, "property test").await {
         Ok(_) => Ok(Done::Adjusted(amount)),
         Err(e @ AppError::InsufficientBalance(_)) => Ok(Done::Refused {
             tried: amount,
@@ -187,42 +234,51 @@ async fn adjust(
     }
 }
 
-/// As the dispatcher's claim does it, without its own balance check, so the ledger's is the one
-/// that refuses: the call and its hold in one step.
+/// Destinations never repeat, so no per-number cap refuses a leg and each has its own rate.
+static NEXT_NUMBER: AtomicU64 = AtomicU64::new(0);
+
+/// A forwarded or transferred leg, opened as the voice webhooks open one: the leg's checks,
+/// the balance check and the hold. The destination's rate is set first, as an admin would.
 async fn hold(
     state: &AppState,
-    account: Uuid,
-    user: Uuid,
-    rate: Rate,
-    amount: i64,
+    fixture: &Fixture,
+    at: &Start,
+    tariff: Tariff,
+    transfer: bool,
 ) -> Result<Done, String> {
+    let to = format!("+8491{:07}", NEXT_NUMBER.fetch_add(1, Ordering::Relaxed));
     let mut conn = state.conn().await.map_err(|e| e.message())?;
-    let placed = conn
-        .transaction::<_, AppError, _>(async |conn| {
-            let call = NewCall {
-                id: Uuid::now_v7(),
-                owner_id: user,
-                twilio_account_id: account,
-                did_id: None,
-                direction: CallDirection::Outbound,
-                from_number: "+84900000000",
-                to_number: "+84912345678",
-                campaign_id: None,
-                contact_id: None,
-                attempt: None,
-            }
-            .insert(conn)
-            .await?;
-            ledger::hold_call(conn, &call, &rate, amount).await?;
-            Ok(call.id)
-        })
-        .await;
-    match placed {
-        Ok(id) => Ok(Done::Held(Held { id, rate, amount })),
-        Err(e @ AppError::InsufficientBalance(_)) => Ok(Done::Refused {
+    rates::set(&mut conn, &tariff.input(to.trim_start_matches('+')))
+        .await
+        .map_err(|e| e.message())?;
+    drop(conn);
+    let parent_sid = format!("CA{}", Uuid::new_v4().simple());
+    let request = LegRequest {
+        kind: if transfer {
+            LegKind::Transfer
+        } else {
+            LegKind::Forward
+        },
+        owner_id: at.user,
+        twilio_account_id: fixture.account,
+        did_id: Some(at.did),
+        from: &at.did_number,
+        to: &to,
+        parent_sid: &parent_sid,
+    };
+    // What the hold must be: the price of the longest call the carrier is allowed to let run.
+    let amount = tariff.price(MAX_CALL_SECS, true);
+    match leg::open(state, &request).await {
+        Ok(Leg::Dial(call)) => Ok(Done::Held(Held {
+            id: call.id,
+            tariff,
+            amount,
+        })),
+        Ok(Leg::Refused(Refusal::Rule(SkipReason::Balance))) => Ok(Done::Refused {
             tried: amount,
-            why: e.message(),
+            why: "BALANCE".into(),
         }),
+        Ok(Leg::Refused(other)) => Err(format!("leg to {to} refused: {}", other.reason())),
         Err(e) => Err(e.message()),
     }
 }
@@ -254,6 +310,8 @@ async fn update(
     .map_err(|e| e.message())
 }
 
+/// The end written by a path that died before billing (the one write here that is not the
+/// server's: it stands for the crash), then the server's sweep for holds left open.
 async fn orphan(
     state: &AppState,
     call: Uuid,
@@ -270,7 +328,7 @@ async fn orphan(
     .execute(&mut state.conn().await.map_err(|e| e.message())?)
     .await
     .map_err(|e| e.to_string())?;
-    service::settle_orphaned_holds(state)
+    ringcast::calls::holds::settle_orphaned_holds(state)
         .await
         .map(|_| ())
         .map_err(|e| e.message())

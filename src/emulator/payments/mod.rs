@@ -21,9 +21,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::payments::{MomoSettings, PaymentSettings, ZaloPaySettings};
 use crate::config::Secret;
 use crate::keys::Keys;
-use crate::payments::settings::{MomoSettings, PaymentSettings, ZaloPaySettings};
 
 pub use bank::Transfer;
 
@@ -90,12 +90,11 @@ impl PaymentSimulator {
         webhook_base: &str,
         shutdown: CancellationToken,
     ) -> std::io::Result<Option<Self>> {
-        let bank = &settings.bank;
-        if settings.momo.is_some()
-            && settings.zalopay.is_some()
-            && bank.sepay_api_key.is_some()
-            && bank.casso_checksum_key.is_some()
-        {
+        // Either aggregator makes bank transfers real: its webhooks confirm them, and the
+        // other one, left unset, accepts nothing.
+        let bank_configured =
+            settings.bank.sepay_api_key.is_some() || settings.bank.casso_checksum_key.is_some();
+        if settings.momo.is_some() && settings.zalopay.is_some() && bank_configured {
             return Ok(None);
         }
         let sim = Self::start(SimKeys::derive(keys), webhook_base, shutdown).await?;
@@ -119,15 +118,9 @@ impl PaymentSimulator {
             });
             settings.simulated.push("zalopay");
         }
-        if settings.bank.sepay_api_key.is_none() || settings.bank.casso_checksum_key.is_none() {
-            settings
-                .bank
-                .sepay_api_key
-                .get_or_insert_with(|| Secret::new(&k.sepay_api_key));
-            settings
-                .bank
-                .casso_checksum_key
-                .get_or_insert_with(|| Secret::new(&k.casso_checksum_key));
+        if !bank_configured {
+            settings.bank.sepay_api_key = Some(Secret::new(&k.sepay_api_key));
+            settings.bank.casso_checksum_key = Some(Secret::new(&k.casso_checksum_key));
             settings.simulated.push("bank");
         }
         settings.simulator_url = Some(base.clone());

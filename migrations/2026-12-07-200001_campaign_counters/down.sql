@@ -1,0 +1,18 @@
+DROP TRIGGER campaign_counters_delete ON campaigns;
+DROP TRIGGER campaign_counters_insert ON ledger_entries;
+DROP TRIGGER campaign_counters_update ON ledger_entries;
+DROP TRIGGER campaign_counters_delete ON ledger_entries;
+DROP TRIGGER campaign_counters_insert ON calls;
+DROP TRIGGER campaign_counters_update ON calls;
+DROP TRIGGER campaign_counters_delete ON calls;
+DROP TRIGGER campaign_counters_insert ON campaign_contacts;
+DROP TRIGGER campaign_counters_update ON campaign_contacts;
+DROP TRIGGER campaign_counters_delete ON campaign_contacts;
+DROP FUNCTION campaign_counters_of_deleted_campaigns();
+DROP FUNCTION campaign_counters_of_ledger();
+DROP FUNCTION campaign_counters_of_calls();
+DROP FUNCTION campaign_counters_of_contacts();
+DROP FUNCTION campaign_counters_source(text, text, text);
+DROP AGGREGATE campaign_counters_sum_reasons(jsonb);
+DROP FUNCTION campaign_counters_add_reasons(jsonb, jsonb);
+DROP TABLE campaign_counters;

@@ -1,0 +1,586 @@
+//! The `balances`, `ledger_entries` and `rates` tables. Whether an entry may be posted and
+//! what a call costs are decided in `ledger` and `rates`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::QueryableByName;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+crate::text_enum! {
+    pub enum LedgerEntryKind {
+        Topup => "TOPUP",
+        CallHold => "CALL_HOLD",
+        HoldRelease => "HOLD_RELEASE",
+        CallCharge => "CALL_CHARGE",
+        Refund => "REFUND",
+        Adjustment => "ADJUSTMENT",
+    }
+}
+
+#[derive(QueryableByName, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Balance {
+    #[diesel(sql_type = BigInt)]
+    pub posted: i64,
+    #[diesel(sql_type = BigInt)]
+    pub held: i64,
+}
+
+impl Balance {
+    pub fn available(&self) -> i64 {
+        self.posted - self.held
+    }
+}
+
+#[derive(QueryableByName, Clone, Debug)]
+pub struct Entry {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = SqlUuid)]
+    pub user_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = BigInt)]
+    pub amount: i64,
+    #[diesel(sql_type = BigInt)]
+    pub held_change: i64,
+    #[diesel(sql_type = BigInt)]
+    pub posted_after: i64,
+    #[diesel(sql_type = BigInt)]
+    pub available_after: i64,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub call_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub campaign_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub top_up_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub actor_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub reason: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+}
+
+pub const ENTRY_COLUMNS: &str = "id, user_id, kind, amount, held_change, posted_after, available_after, call_id, campaign_id, top_up_id, actor_id, reason, created_at";
+
+/// An entry to post: `amount` moves the posted balance, `held_change` the open holds.
+#[derive(Clone, Debug, Default)]
+pub struct NewEntry<'a> {
+    pub user_id: Uuid,
+    pub kind: Option<LedgerEntryKind>,
+    pub amount: i64,
+    pub held_change: i64,
+    pub call_id: Option<Uuid>,
+    pub campaign_id: Option<Uuid>,
+    pub top_up_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub reason: Option<&'a str>,
+    pub rate: Option<serde_json::Value>,
+}
+
+/// The `CALL_HOLD` entries of one claim, column by column in posting order, with the
+/// available balance after each.
+pub struct NewHolds {
+    pub calls: Vec<Uuid>,
+    pub campaigns: Vec<Option<Uuid>>,
+    pub amounts: Vec<i64>,
+    pub available: Vec<i64>,
+    pub reasons: Vec<String>,
+    pub rates: Vec<Option<serde_json::Value>>,
+}
+
+/// A call's hold that no `HOLD_RELEASE` has closed yet.
+#[derive(QueryableByName)]
+pub struct OpenHold {
+    #[diesel(sql_type = BigInt)]
+    pub held: i64,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    pub rate: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct LedgerFilter {
+    pub user_id: Option<Uuid>,
+    pub kinds: Option<Vec<LedgerEntryKind>>,
+    pub campaign_id: Option<Uuid>,
+    pub call_id: Option<Uuid>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// One line of a monthly statement.
+#[derive(QueryableByName, Clone, Debug)]
+pub struct Line {
+    /// The Vietnam date of the movement.
+    #[diesel(sql_type = Text)]
+    pub date: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub campaign_id: Option<Uuid>,
+    #[diesel(sql_type = Text)]
+    pub description: String,
+    #[diesel(sql_type = BigInt)]
+    pub amount: i64,
+    #[diesel(sql_type = BigInt)]
+    pub entries: i64,
+}
+
+/// A call's money summed over its entries.
+#[derive(QueryableByName)]
+pub struct CallMoneyRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub call_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    pub charged: i64,
+    #[diesel(sql_type = BigInt)]
+    pub held: i64,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    pub rate: Option<serde_json::Value>,
+}
+
+#[derive(QueryableByName, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rate {
+    #[diesel(sql_type = Text)]
+    pub prefix: String,
+    #[diesel(sql_type = BigInt)]
+    pub per_minute: i64,
+    #[diesel(sql_type = Int4)]
+    pub initial_increment: i32,
+    #[diesel(sql_type = Int4)]
+    pub billing_increment: i32,
+    #[diesel(sql_type = BigInt)]
+    pub connection_fee: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub description: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RateInput {
+    pub prefix: String,
+    pub per_minute: i64,
+    pub initial_increment: i32,
+    pub billing_increment: i32,
+    pub connection_fee: i64,
+    pub description: Option<String>,
+}
+
+const RATE_COLUMNS: &str =
+    "prefix, per_minute, initial_increment, billing_increment, connection_fee, description, updated_at";
+
+#[derive(QueryableByName)]
+struct BalanceRow {
+    #[diesel(sql_type = SqlUuid)]
+    user_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    posted: i64,
+    #[diesel(sql_type = BigInt)]
+    held: i64,
+}
+
+impl Balance {
+    /// Creates the user's row at zero unless it exists.
+    pub async fn ensure(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<()> {
+        diesel::sql_query("INSERT INTO balances (user_id) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind::<SqlUuid, _>(user_id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// The row, locked until the transaction ends.
+    pub async fn lock(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<Self> {
+        diesel::sql_query("SELECT posted, held FROM balances WHERE user_id = $1 FOR UPDATE")
+            .bind::<SqlUuid, _>(user_id)
+            .get_result(conn)
+            .await
+    }
+
+    pub async fn find(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<Option<Self>> {
+        let rows: Vec<Self> =
+            diesel::sql_query("SELECT posted, held FROM balances WHERE user_id = $1")
+                .bind::<SqlUuid, _>(user_id)
+                .load(conn)
+                .await?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// Users without a row are absent.
+    pub async fn of_users(
+        conn: &mut AsyncPgConnection,
+        ids: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, Self>> {
+        let rows: Vec<BalanceRow> =
+            diesel::sql_query("SELECT user_id, posted, held FROM balances WHERE user_id = ANY($1)")
+                .bind::<Array<SqlUuid>, _>(ids)
+                .load(conn)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let balance = Self {
+                    posted: r.posted,
+                    held: r.held,
+                };
+                (r.user_id, balance)
+            })
+            .collect())
+    }
+
+    pub async fn set(&self, conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<()> {
+        diesel::sql_query(
+            "UPDATE balances SET posted = $2, held = $3, updated_at = now() WHERE user_id = $1",
+        )
+        .bind::<SqlUuid, _>(user_id)
+        .bind::<BigInt, _>(self.posted)
+        .bind::<BigInt, _>(self.held)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_held(
+        conn: &mut AsyncPgConnection,
+        user_id: Uuid,
+        held: i64,
+    ) -> QueryResult<()> {
+        diesel::sql_query("UPDATE balances SET held = $2, updated_at = now() WHERE user_id = $1")
+            .bind::<SqlUuid, _>(user_id)
+            .bind::<BigInt, _>(held)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+impl NewEntry<'_> {
+    /// Appends the entry as `kind`, recording the balance `after` it.
+    pub async fn insert(
+        self,
+        conn: &mut AsyncPgConnection,
+        kind: LedgerEntryKind,
+        after: Balance,
+    ) -> QueryResult<Entry> {
+        diesel::sql_query(format!(
+            "INSERT INTO ledger_entries (user_id, kind, amount, held_change, posted_after, available_after,
+                 call_id, campaign_id, top_up_id, actor_id, reason, rate)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             RETURNING {ENTRY_COLUMNS}"
+        ))
+        .bind::<SqlUuid, _>(self.user_id)
+        .bind::<Text, _>(kind.as_str())
+        .bind::<BigInt, _>(self.amount)
+        .bind::<BigInt, _>(self.held_change)
+        .bind::<BigInt, _>(after.posted)
+        .bind::<BigInt, _>(after.available())
+        .bind::<Nullable<SqlUuid>, _>(self.call_id)
+        .bind::<Nullable<SqlUuid>, _>(self.campaign_id)
+        .bind::<Nullable<SqlUuid>, _>(self.top_up_id)
+        .bind::<Nullable<SqlUuid>, _>(self.actor_id)
+        .bind::<Nullable<Text>, _>(self.reason)
+        .bind::<Nullable<Jsonb>, _>(self.rate)
+        .get_result(conn)
+        .await
+    }
+}
+
+impl NewHolds {
+    /// One multi-row insert; every entry leaves the posted balance at `posted`.
+    pub async fn insert(
+        &self,
+        conn: &mut AsyncPgConnection,
+        user_id: Uuid,
+        posted: i64,
+    ) -> QueryResult<()> {
+        diesel::sql_query(
+            "INSERT INTO ledger_entries (user_id, kind, amount, held_change, posted_after, available_after,
+                 call_id, campaign_id, reason, rate)
+             SELECT $1, 'CALL_HOLD', 0, h.amount, $2, h.available, h.call_id, h.campaign_id, h.reason, h.rate
+             FROM unnest($3::uuid[], $4::uuid[], $5::int8[], $6::int8[], $7::text[], $8::jsonb[])
+                  WITH ORDINALITY AS h(call_id, campaign_id, amount, available, reason, rate, i)
+             ORDER BY h.i",
+        )
+        .bind::<SqlUuid, _>(user_id)
+        .bind::<BigInt, _>(posted)
+        .bind::<Array<SqlUuid>, _>(&self.calls)
+        .bind::<Array<Nullable<SqlUuid>>, _>(&self.campaigns)
+        .bind::<Array<BigInt>, _>(&self.amounts)
+        .bind::<Array<BigInt>, _>(&self.available)
+        .bind::<Array<Text>, _>(&self.reasons)
+        .bind::<Array<Nullable<Jsonb>>, _>(&self.rates)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+#[derive(QueryableByName)]
+struct Total {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    total: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct CampaignTotal {
+    #[diesel(sql_type = SqlUuid)]
+    campaign_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+#[derive(QueryableByName)]
+struct HeldRate {
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    rate: Option<serde_json::Value>,
+}
+
+#[derive(QueryableByName)]
+struct Posted {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    posted: Option<i64>,
+}
+
+impl Entry {
+    pub async fn open_hold(
+        conn: &mut AsyncPgConnection,
+        call_id: Uuid,
+    ) -> QueryResult<Option<OpenHold>> {
+        let open: Vec<OpenHold> = diesel::sql_query(
+            "SELECT h.held_change AS held, h.rate FROM ledger_entries h
+             WHERE h.call_id = $1 AND h.kind = 'CALL_HOLD'
+               AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.call_id = $1 AND r.kind = 'HOLD_RELEASE')",
+        )
+        .bind::<SqlUuid, _>(call_id)
+        .load(conn)
+        .await?;
+        Ok(open.into_iter().next())
+    }
+
+    /// Newest first; `after` is the id of the last entry already seen.
+    pub async fn page(
+        conn: &mut AsyncPgConnection,
+        filter: &LedgerFilter,
+        after: Option<i64>,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        let kinds: Option<Vec<String>> = filter
+            .kinds
+            .as_ref()
+            .map(|ks| ks.iter().map(|k| k.as_str().to_owned()).collect());
+        diesel::sql_query(format!(
+            "SELECT {ENTRY_COLUMNS} FROM ledger_entries
+             WHERE ($1::uuid IS NULL OR user_id = $1)
+               AND ($2::text[] IS NULL OR kind = ANY($2))
+               AND ($3::uuid IS NULL OR campaign_id = $3)
+               AND ($4::uuid IS NULL OR call_id = $4)
+               AND ($5::timestamptz IS NULL OR created_at >= $5)
+               AND ($6::timestamptz IS NULL OR created_at < $6)
+               AND ($7::bigint IS NULL OR id < $7)
+             ORDER BY id DESC LIMIT $8"
+        ))
+        .bind::<Nullable<SqlUuid>, _>(filter.user_id)
+        .bind::<Nullable<Array<Text>>, _>(kinds)
+        .bind::<Nullable<SqlUuid>, _>(filter.campaign_id)
+        .bind::<Nullable<SqlUuid>, _>(filter.call_id)
+        .bind::<Nullable<Timestamptz>, _>(filter.since)
+        .bind::<Nullable<Timestamptz>, _>(filter.until)
+        .bind::<Nullable<BigInt>, _>(after)
+        .bind::<BigInt, _>(limit)
+        .load(conn)
+        .await
+    }
+
+    /// The `CALL_CHARGE` total of a campaign or a call; `None` when nothing was charged.
+    pub async fn charged(
+        conn: &mut AsyncPgConnection,
+        campaign_id: Option<Uuid>,
+        call_id: Option<Uuid>,
+    ) -> QueryResult<Option<i64>> {
+        let row: Total = diesel::sql_query(
+            "SELECT -sum(amount)::bigint AS total FROM ledger_entries
+             WHERE kind = 'CALL_CHARGE' AND ($1::uuid IS NULL OR campaign_id = $1)
+               AND ($2::uuid IS NULL OR call_id = $2) AND ($1::uuid IS NOT NULL OR $2::uuid IS NOT NULL)",
+        )
+        .bind::<Nullable<SqlUuid>, _>(campaign_id)
+        .bind::<Nullable<SqlUuid>, _>(call_id)
+        .get_result(conn)
+        .await?;
+        Ok(row.total)
+    }
+
+    /// A campaign charged nothing is absent.
+    pub async fn charged_by_campaign(
+        conn: &mut AsyncPgConnection,
+        campaign_ids: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, i64>> {
+        let rows: Vec<CampaignTotal> = diesel::sql_query(
+            "SELECT campaign_id, -sum(amount)::bigint AS total FROM ledger_entries
+             WHERE kind = 'CALL_CHARGE' AND campaign_id = ANY($1) GROUP BY campaign_id",
+        )
+        .bind::<Array<SqlUuid>, _>(campaign_ids)
+        .load(conn)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.campaign_id, r.total)).collect())
+    }
+
+    /// The rate stored on a call's hold.
+    pub async fn held_rate(
+        conn: &mut AsyncPgConnection,
+        call_id: Uuid,
+    ) -> QueryResult<Option<serde_json::Value>> {
+        let rows: Vec<HeldRate> = diesel::sql_query(
+            "SELECT rate FROM ledger_entries WHERE call_id = $1 AND kind = 'CALL_HOLD'",
+        )
+        .bind::<SqlUuid, _>(call_id)
+        .load(conn)
+        .await?;
+        Ok(rows.into_iter().next().and_then(|r| r.rate))
+    }
+
+    /// Only these kinds carry a call's money, and the partial index on (call_id, kind) covers
+    /// exactly them; a call without entries is absent.
+    pub async fn money_of_calls(
+        conn: &mut AsyncPgConnection,
+        ids: &[Uuid],
+    ) -> QueryResult<Vec<CallMoneyRow>> {
+        diesel::sql_query(
+            "SELECT call_id,
+                    COALESCE(-sum(amount) FILTER (WHERE kind = 'CALL_CHARGE'), 0)::bigint AS charged,
+                    COALESCE(sum(held_change), 0)::bigint AS held,
+                    (array_agg(rate ORDER BY id) FILTER (WHERE kind = 'CALL_HOLD'))[1] AS rate
+             FROM ledger_entries
+             WHERE call_id = ANY($1) AND kind IN ('CALL_HOLD', 'HOLD_RELEASE', 'CALL_CHARGE')
+             GROUP BY call_id",
+        )
+        .bind::<Array<SqlUuid>, _>(ids)
+        .load(conn)
+        .await
+    }
+
+    /// The posted balance after the user's last entry before `before`.
+    pub async fn posted_before(
+        conn: &mut AsyncPgConnection,
+        user_id: Uuid,
+        before: DateTime<Utc>,
+    ) -> QueryResult<Option<i64>> {
+        let row: Posted = diesel::sql_query(
+            "SELECT (SELECT posted_after FROM ledger_entries WHERE user_id = $1 AND created_at < $2
+                     ORDER BY id DESC LIMIT 1) AS posted",
+        )
+        .bind::<SqlUuid, _>(user_id)
+        .bind::<Timestamptz, _>(before)
+        .get_result(conn)
+        .await?;
+        Ok(row.posted)
+    }
+
+    /// Movements in `[start, end)`, call charges summed per day and campaign.
+    pub async fn statement_lines(
+        conn: &mut AsyncPgConnection,
+        user_id: Uuid,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> QueryResult<Vec<Line>> {
+        diesel::sql_query(
+            "SELECT to_char(created_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD') AS date, kind,
+                    campaign_id,
+                    CASE WHEN kind = 'CALL_CHARGE' THEN 'calls' ELSE coalesce(min(reason), '') END AS description,
+                    sum(amount)::bigint AS amount, count(*) AS entries
+             FROM ledger_entries
+             WHERE user_id = $1 AND created_at >= $2 AND created_at < $3 AND amount <> 0
+             GROUP BY 1, 2, 3, CASE WHEN kind = 'CALL_CHARGE' THEN 0 ELSE id END
+             ORDER BY 1, min(id)",
+        )
+        .bind::<SqlUuid, _>(user_id)
+        .bind::<Timestamptz, _>(start)
+        .bind::<Timestamptz, _>(end)
+        .load(conn)
+        .await
+    }
+}
+
+#[derive(QueryableByName)]
+struct Matched {
+    #[diesel(sql_type = BigInt)]
+    i: i64,
+    #[diesel(embed)]
+    rate: Rate,
+}
+
+impl Rate {
+    pub async fn list(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Self>> {
+        diesel::sql_query(format!("SELECT {RATE_COLUMNS} FROM rates ORDER BY prefix"))
+            .load(conn)
+            .await
+    }
+
+    /// The rate with the longest prefix of `digits`, the default (`""`) included.
+    pub async fn longest_prefix(
+        conn: &mut AsyncPgConnection,
+        digits: &str,
+    ) -> QueryResult<Option<Self>> {
+        diesel::sql_query(format!(
+            "SELECT {RATE_COLUMNS} FROM rates WHERE starts_with($1, prefix) ORDER BY length(prefix) DESC LIMIT 1"
+        ))
+        .bind::<Text, _>(digits)
+        .get_result(conn)
+        .await
+        .optional()
+    }
+
+    /// `longest_prefix` for each of `digits` in one statement, in the order given; a number
+    /// no rate covers is left out.
+    pub async fn longest_prefixes(
+        conn: &mut AsyncPgConnection,
+        digits: &[&str],
+    ) -> QueryResult<Vec<Self>> {
+        let found: Vec<Matched> = diesel::sql_query(format!(
+            "SELECT n.i, r.* FROM unnest($1::text[]) WITH ORDINALITY AS n(digits, i)
+             CROSS JOIN LATERAL (SELECT {RATE_COLUMNS} FROM rates WHERE starts_with(n.digits, prefix)
+                                 ORDER BY length(prefix) DESC LIMIT 1) r
+             ORDER BY n.i"
+        ))
+        .bind::<Array<Text>, _>(digits)
+        .load(conn)
+        .await?;
+        debug_assert!(
+            found.len() != digits.len()
+                || found.iter().enumerate().all(|(k, m)| m.i == k as i64 + 1)
+        );
+        Ok(found.into_iter().map(|m| m.rate).collect())
+    }
+
+    /// Inserts the prefix's rate or replaces it.
+    pub async fn upsert(conn: &mut AsyncPgConnection, input: &RateInput) -> QueryResult<Self> {
+        diesel::sql_query(format!(
+            "INSERT INTO rates (prefix, per_minute, initial_increment, billing_increment, connection_fee, description)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (prefix) DO UPDATE SET per_minute = $2, initial_increment = $3, billing_increment = $4,
+                 connection_fee = $5, description = $6, updated_at = now()
+             RETURNING {RATE_COLUMNS}"
+        ))
+        .bind::<Text, _>(&input.prefix)
+        .bind::<BigInt, _>(input.per_minute)
+        .bind::<Int4, _>(input.initial_increment)
+        .bind::<Int4, _>(input.billing_increment)
+        .bind::<BigInt, _>(input.connection_fee)
+        .bind::<Nullable<Text>, _>(input.description.as_deref())
+        .get_result(conn)
+        .await
+    }
+
+    pub async fn delete(conn: &mut AsyncPgConnection, prefix: &str) -> QueryResult<Self> {
+        diesel::sql_query(format!(
+            "DELETE FROM rates WHERE prefix = $1 RETURNING {RATE_COLUMNS}"
+        ))
+        .bind::<Text, _>(prefix)
+        .get_result(conn)
+        .await
+    }
+}

@@ -1,0 +1,161 @@
+//! The `campaign_contacts` table.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::campaign_contacts;
+use crate::text_enum;
+
+text_enum! {
+    pub enum ContactState {
+        Pending => "PENDING",
+        Calling => "CALLING",
+        Done => "DONE",
+        Failed => "FAILED",
+        OptedOut => "OPTED_OUT",
+        Skipped => "SKIPPED",
+    }
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = campaign_contacts)]
+pub struct Contact {
+    pub id: i64,
+    pub campaign_id: Uuid,
+    pub phone: String,
+    pub country: Option<String>,
+    pub name: String,
+    pub vars: serde_json::Value,
+    pub state: ContactState,
+    pub attempts: i32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_outcome: Option<String>,
+    pub skip_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Insertable, Debug)]
+#[diesel(table_name = campaign_contacts)]
+pub struct NewContact {
+    pub campaign_id: Uuid,
+    pub phone: String,
+    pub country: Option<String>,
+    pub name: String,
+    pub vars: serde_json::Value,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StateCounts {
+    pub pending: i64,
+    pub calling: i64,
+    pub done: i64,
+    pub failed: i64,
+    pub opted_out: i64,
+    pub skipped: i64,
+}
+
+#[derive(QueryableByName)]
+struct CounterRow {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    campaign_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pending: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    calling: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    done: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    failed: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    opted_out: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    skipped: i64,
+}
+
+impl StateCounts {
+    pub fn total(&self) -> i64 {
+        self.pending + self.calling + self.done + self.failed + self.opted_out + self.skipped
+    }
+}
+
+impl Contact {
+    /// Inserts new numbers; numbers the campaign has already are left alone. Returns how many were new.
+    pub async fn insert_new(
+        conn: &mut AsyncPgConnection,
+        rows: &[NewContact],
+    ) -> QueryResult<usize> {
+        diesel::insert_into(campaign_contacts::table)
+            .values(rows)
+            .on_conflict((campaign_contacts::campaign_id, campaign_contacts::phone))
+            .do_nothing()
+            .execute(conn)
+            .await
+    }
+
+    pub async fn page(
+        conn: &mut AsyncPgConnection,
+        campaign_id: Uuid,
+        state: Option<ContactState>,
+        after: Option<i64>,
+        limit: i64,
+    ) -> QueryResult<Vec<Self>> {
+        let mut query = campaign_contacts::table
+            .filter(campaign_contacts::campaign_id.eq(campaign_id))
+            .order(campaign_contacts::id)
+            .limit(limit)
+            .select(Self::as_select())
+            .into_boxed();
+        if let Some(state) = state {
+            query = query.filter(campaign_contacts::state.eq(state));
+        }
+        if let Some(after) = after {
+            query = query.filter(campaign_contacts::id.gt(after));
+        }
+        query.load(conn).await
+    }
+
+    /// Contacts per state, from the campaign's counters (kept by triggers on every write).
+    pub async fn counts(
+        conn: &mut AsyncPgConnection,
+        campaign_id: Uuid,
+    ) -> QueryResult<StateCounts> {
+        Ok(Self::counts_of(conn, &[campaign_id])
+            .await?
+            .remove(&campaign_id)
+            .unwrap_or_default())
+    }
+
+    /// `counts` of several campaigns in one statement; a campaign without counters is absent.
+    pub async fn counts_of(
+        conn: &mut AsyncPgConnection,
+        campaign_ids: &[Uuid],
+    ) -> QueryResult<HashMap<Uuid, StateCounts>> {
+        let rows: Vec<CounterRow> = diesel::sql_query(
+            "SELECT campaign_id, sum(pending)::int8 AS pending, sum(calling)::int8 AS calling,
+                    sum(done)::int8 AS done, sum(failed)::int8 AS failed,
+                    sum(opted_out)::int8 AS opted_out, sum(skipped)::int8 AS skipped
+             FROM campaign_counters WHERE campaign_id = ANY($1) GROUP BY campaign_id",
+        )
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(campaign_ids)
+        .load(conn)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let counts = StateCounts {
+                    pending: r.pending,
+                    calling: r.calling,
+                    done: r.done,
+                    failed: r.failed,
+                    opted_out: r.opted_out,
+                    skipped: r.skipped,
+                };
+                (r.campaign_id, counts)
+            })
+            .collect())
+    }
+}
