@@ -402,6 +402,13 @@ impl TestAppBuilder {
     }
 
     pub async fn build(mut self) -> TestApp {
+        // `RUST_LOG=ringcast=debug cargo test <name> -- --nocapture` shows the in-process server's log.
+        if std::env::var_os("RUST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_test_writer()
+                .try_init();
+        }
         let db = TestDb::new().await;
         if self.redis {
             self.config.redis_url = Some(Secret::new(super::redis_url()));

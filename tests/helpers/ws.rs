@@ -116,7 +116,8 @@ impl WsClient {
     pub async fn next_message(&mut self, within: Duration) -> Value {
         let deadline = tokio::time::Instant::now() + within;
         loop {
-            let msg = tokio::time::timeout_at(deadline, self.next_raw())
+            // The caller's deadline, not `next_raw`'s: silence must not read as a closed socket.
+            let msg = tokio::time::timeout_at(deadline, self.socket.next())
                 .await
                 .expect("timed out waiting for a message");
             match msg {
@@ -136,7 +137,8 @@ impl WsClient {
     pub async fn next_payload(&mut self, within: Duration) -> Value {
         let deadline = tokio::time::Instant::now() + within;
         loop {
-            let msg = tokio::time::timeout_at(deadline, self.next_raw())
+            // The caller's deadline, not `next_raw`'s: silence must not read as a closed socket.
+            let msg = tokio::time::timeout_at(deadline, self.socket.next())
                 .await
                 .expect("timed out waiting for a subscription event");
             match msg {
