@@ -1,3 +1,5 @@
+//! Rejection budgets per source and the evidence kept of a rejected body.
+
 use super::*;
 
 #[test]
