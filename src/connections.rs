@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,14 +29,15 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
+mod paced;
+
+use paced::Paced;
+
 /// File descriptors kept for everything but client connections: the database pool, Redis,
 /// outgoing requests to Twilio and the gateways, the emulator, logs.
 const RESERVED_FDS: usize = 256;
 /// The default cap when the descriptor limit allows more: what one node is sized for.
 const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
-/// A request body gets the header timeout, plus one second per this many bytes received
-/// (Apache's `mod_reqtimeout` default rate): uploads on slow links pass, trickles do not.
-const MIN_BODY_BYTES_PER_SEC: u64 = 500;
 /// After a shutdown signal, requests in progress get this long to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -274,66 +274,6 @@ impl Connection {
     }
 }
 
-/// A request body that fails once it falls behind `MIN_BODY_BYTES_PER_SEC` (after a grace
-/// of the header timeout); the handler then answers an error and hyper closes the connection.
-struct Paced {
-    body: Incoming,
-    started: tokio::time::Instant,
-    grace: Duration,
-    received: u64,
-    deadline: Pin<Box<tokio::time::Sleep>>,
-}
-
-impl Paced {
-    fn new(body: Incoming, grace: Duration) -> Self {
-        let started = tokio::time::Instant::now();
-        Self {
-            body,
-            started,
-            grace,
-            received: 0,
-            deadline: Box::pin(tokio::time::sleep_until(started + grace)),
-        }
-    }
-}
-
-impl hyper::body::Body for Paced {
-    type Data = bytes::Bytes;
-    type Error = Box<dyn std::error::Error + Send + Sync>;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
-        let this = &mut *self;
-        match hyper::body::Body::poll_frame(Pin::new(&mut this.body), cx) {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    this.received += data.len() as u64;
-                    let allowed =
-                        this.grace + Duration::from_secs(this.received / MIN_BODY_BYTES_PER_SEC);
-                    this.deadline.as_mut().reset(this.started + allowed);
-                }
-                return Poll::Ready(Some(Ok(frame)));
-            }
-            Poll::Ready(other) => return Poll::Ready(other.map(|r| r.map_err(Into::into))),
-            Poll::Pending => {}
-        }
-        match this.deadline.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Some(Err("request body arrived too slowly".into()))),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        hyper::body::Body::is_end_stream(&self.body)
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        hyper::body::Body::size_hint(&self.body)
-    }
-}
-
 /// Counts a request as in progress while it lives.
 struct Busy(Arc<AtomicUsize>);
 
@@ -398,34 +338,4 @@ impl AsyncWrite for Slotted {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn eviction_picks_the_oldest_connection_with_nothing_in_progress() {
-        let open = Registry::default();
-        let tokens: Vec<_> = (0..3).map(|_| CancellationToken::new()).collect();
-        let busy: Vec<_> = (0..3).map(|_| Arc::new(AtomicUsize::new(0))).collect();
-        for (b, t) in busy.iter().zip(&tokens) {
-            open.insert(b.clone(), t.clone());
-        }
-        busy[0].store(1, Ordering::Release);
-        assert!(open.evict_oldest_idle());
-        assert!(!tokens[0].is_cancelled() && tokens[1].is_cancelled());
-        assert!(open.evict_oldest_idle());
-        assert!(tokens[2].is_cancelled());
-        assert!(!open.evict_oldest_idle(), "the busy one is never evicted");
-    }
-
-    #[test]
-    fn the_default_cap_leaves_descriptors_for_everything_else() {
-        let limits = Limits::new(Duration::from_secs(1), None);
-        let fds = usize::try_from(open_files_limit()).unwrap_or(usize::MAX);
-        assert!(limits.max_connections <= DEFAULT_MAX_CONNECTIONS);
-        assert!(limits.max_connections + RESERVED_FDS <= fds.max(16 + RESERVED_FDS));
-        assert_eq!(
-            Limits::new(Duration::from_secs(1), Some(7)).max_connections,
-            7
-        );
-    }
-}
+mod tests;

@@ -8,10 +8,16 @@ use uuid::Uuid;
 use super::gateways::{GatewayError, Momo, ZaloPay};
 use super::model::{set_links, NewTopUp, TopUp, TopUpMethod, TopUpStatus};
 use super::protocol::{momo, vietqr, zalopay};
-use super::settle::{self, Applied, Report};
+use super::settle::{self, Report};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::viewer::Viewer;
+
+mod review;
+mod sweep;
+
+pub use review::{confirm, reject};
+pub use sweep::poll;
 
 /// Transfer memos are this prefix and 8 characters; banks return them inside their own text.
 pub const MEMO_PREFIX: &str = "RC";
@@ -260,186 +266,4 @@ pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<TopUp
         return Err(AppError::NotFound("top-up"));
     }
     Ok(top_up)
-}
-
-/// An admin credits a top-up by hand (a transfer seen on the statement, or one under review).
-pub async fn confirm(
-    state: &AppState,
-    admin: &Viewer,
-    id: Uuid,
-    amount: Option<i64>,
-    note: Option<&str>,
-) -> AppResult<TopUp> {
-    let mut conn = state.conn().await?;
-    let top_up = TopUp::find(&mut conn, id).await?;
-    let amount = amount.unwrap_or(top_up.received_amount.unwrap_or(top_up.amount));
-    if amount <= 0 {
-        return Err(AppError::bad_input("amount", "a positive amount in VND"));
-    }
-    if top_up.status == TopUpStatus::Succeeded {
-        return Err(AppError::conflict("id", "this top-up was already credited"));
-    }
-    // A reviewed order is credited with what actually arrived, in the same key space as the
-    // webhooks, so a late webhook for the same transfer cannot credit it again.
-    diesel_async::RunQueryDsl::execute(
-        diesel::sql_query(
-            "UPDATE top_ups SET amount = $2, status = CASE WHEN status = 'NEEDS_REVIEW' OR status = 'FAILED' THEN 'PENDING' ELSE status END WHERE id = $1",
-        )
-        .bind::<diesel::sql_types::Uuid, _>(id)
-        .bind::<diesel::sql_types::BigInt, _>(amount),
-        &mut conn,
-    )
-    .await?;
-    let txn = top_up
-        .provider_txn_id
-        .clone()
-        .unwrap_or_else(|| format!("admin:{id}"));
-    let applied = settle::apply(
-        state,
-        id,
-        Report::Paid {
-            txn_id: txn,
-            amount,
-        },
-    )
-    .await?;
-    if applied != Applied::Credited {
-        return Err(AppError::conflict(
-            "id",
-            "this top-up cannot be credited now",
-        ));
-    }
-    crate::audit::service::record(
-        &mut conn,
-        Some(admin.id),
-        "payments.confirm_top_up",
-        "top_up",
-        &id.to_string(),
-        serde_json::json!({"amount": amount, "note": note}),
-    )
-    .await?;
-    TopUp::find(&mut conn, id).await
-}
-
-pub async fn reject(state: &AppState, admin: &Viewer, id: Uuid, reason: &str) -> AppResult<TopUp> {
-    let mut conn = state.conn().await?;
-    let top_up = TopUp::find(&mut conn, id).await?;
-    if !matches!(
-        top_up.status,
-        TopUpStatus::Pending | TopUpStatus::NeedsReview
-    ) {
-        return Err(AppError::conflict(
-            "id",
-            format!("a {} top-up cannot be rejected", top_up.status),
-        ));
-    }
-    diesel_async::RunQueryDsl::execute(
-        diesel::sql_query(
-            "UPDATE top_ups SET status = 'PENDING' WHERE id = $1 AND status = 'NEEDS_REVIEW'",
-        )
-        .bind::<diesel::sql_types::Uuid, _>(id),
-        &mut conn,
-    )
-    .await?;
-    settle::apply(
-        state,
-        id,
-        Report::Failed {
-            reason: format!("rejected by an admin: {}", reason.trim()),
-        },
-    )
-    .await?;
-    crate::audit::service::record(
-        &mut conn,
-        Some(admin.id),
-        "payments.reject_top_up",
-        "top_up",
-        &id.to_string(),
-        serde_json::json!({"reason": reason}),
-    )
-    .await?;
-    TopUp::find(&mut conn, id).await
-}
-
-/// Asks the gateways about open orders (ZaloPay calls back only on success; an IPN may be
-/// lost) and expires orders past their deadline.
-pub async fn poll(state: &AppState) -> AppResult<usize> {
-    let open = TopUp::pending_gateway_orders(
-        &mut *state.conn().await?,
-        Utc::now() - Duration::seconds(20),
-    )
-    .await?;
-    let mut changed = 0;
-    for top_up in open {
-        let report = match ask(state, &top_up).await {
-            Ok(Some(report)) => Some(report),
-            Ok(None) | Err(_) if Utc::now() > top_up.expires_at => Some(Report::Expired),
-            Ok(None) => None,
-            Err(e) => {
-                tracing::warn!(top_up.id = %top_up.id, error = %e, "could not ask the gateway about a top-up");
-                None
-            }
-        };
-        if let Some(report) = report {
-            if !matches!(
-                settle::apply(state, top_up.id, report).await?,
-                Applied::Unchanged(_)
-            ) {
-                changed += 1;
-            }
-        }
-    }
-    Ok(changed)
-}
-
-/// The gateway's final word on an order, if it has one.
-async fn ask(state: &AppState, top_up: &TopUp) -> Result<Option<Report>, GatewayError> {
-    let payments = &state.config.payments;
-    match top_up.method {
-        TopUpMethod::BankTransfer => Ok(None),
-        TopUpMethod::Momo => {
-            let Some(settings) = &payments.momo else {
-                return Ok(None);
-            };
-            let r = Momo {
-                settings,
-                http: &state.http,
-            }
-            .query(&top_up.provider_ref)
-            .await?;
-            Ok(if r.result_code == momo::SUCCESS {
-                Some(Report::Paid {
-                    txn_id: format!("momo:{}", r.trans_id),
-                    amount: r.amount,
-                })
-            } else if momo::is_final_failure(r.result_code) {
-                Some(Report::Failed {
-                    reason: format!("MoMo {}: {}", r.result_code, r.message),
-                })
-            } else {
-                None
-            })
-        }
-        TopUpMethod::Zalopay => {
-            let Some(settings) = &payments.zalopay else {
-                return Ok(None);
-            };
-            let r = ZaloPay {
-                settings,
-                http: &state.http,
-            }
-            .query(&top_up.provider_ref)
-            .await?;
-            Ok(match r.return_code {
-                1 => Some(Report::Paid {
-                    txn_id: format!("zalopay:{}", r.zp_trans_id),
-                    amount: r.amount,
-                }),
-                2 => Some(Report::Failed {
-                    reason: format!("ZaloPay {}: {}", r.sub_return_code, r.sub_return_message),
-                }),
-                _ => None,
-            })
-        }
-    }
 }
