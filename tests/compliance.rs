@@ -123,7 +123,7 @@ async fn an_opt_out_can_be_lifted_only_by_an_admin() {
     ringcast::compliance::service::opt_out(
         &mut conn,
         alice_id.parse().unwrap(),
-        "+84912345678",
+        &ringcast::phone::parse("+84912345678", "VN").unwrap().e164,
         "pressed 9",
     )
     .await

@@ -17,6 +17,7 @@ use crate::app::AppState;
 use crate::compliance::gate::{self, Attempt, Verdict};
 use crate::compliance::{self, Purpose, SkipReason};
 use crate::error::{AppError, AppResult};
+use crate::phone::E164;
 use crate::text_enum;
 use crate::twilio::twiml::Verb;
 
@@ -36,9 +37,8 @@ pub struct LegRequest<'a> {
     pub did_id: Option<Uuid>,
     /// Caller ID shown to the callee: the owner's number (`did_id`) the parent call reached
     /// or was placed from; checked to be that, still theirs and ACTIVE.
-    pub from: &'a str,
-    /// E.164.
-    pub to: &'a str,
+    pub from: &'a E164,
+    pub to: &'a E164,
     /// The carrier's SID of the call the leg is dialed from; one leg per such call.
     pub parent_sid: &'a str,
 }
@@ -216,8 +216,8 @@ async fn existing(conn: &mut AsyncPgConnection, parent_sid: &str) -> AppResult<O
 /// to the action URL, and may not let it run longer than its hold covers.
 pub fn dial_verb(public_url: &str, leg: &Call, max_call_secs: u32) -> Verb {
     Verb::Dial {
-        number: leg.to_number.clone(),
-        caller_id: Some(leg.from_number.clone()),
+        number: leg.to_number.to_string(),
+        caller_id: Some(leg.from_number.to_string()),
         timeout: Some(30),
         action: Some(format!("{public_url}/webhooks/twilio/dial/{}", leg.id)),
         time_limit: Some(max_call_secs),

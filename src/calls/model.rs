@@ -9,6 +9,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::schema::{call_events, calls};
+use crate::phone::E164;
 use crate::text_enum;
 
 text_enum! {
@@ -93,8 +94,8 @@ pub struct Call {
     pub did_id: Option<Uuid>,
     pub twilio_sid: Option<String>,
     pub direction: CallDirection,
-    pub from_number: String,
-    pub to_number: String,
+    pub from_number: E164,
+    pub to_number: E164,
     pub status: CallStatus,
     pub answered_by: Option<String>,
     pub duration_secs: Option<i32>,
@@ -115,8 +116,8 @@ pub struct NewCall<'a> {
     pub twilio_account_id: Uuid,
     pub did_id: Option<Uuid>,
     pub direction: CallDirection,
-    pub from_number: &'a str,
-    pub to_number: &'a str,
+    pub from_number: &'a E164,
+    pub to_number: &'a E164,
     pub campaign_id: Option<Uuid>,
     pub contact_id: Option<i64>,
     pub attempt: Option<i32>,

@@ -82,8 +82,8 @@ pub async fn reconcile_one(state: &AppState, seen: &Call) -> AppResult<Outcome> 
         Some(sid) => client.fetch_call(sid).await.ok(),
         None => {
             let filter = CallFilter {
-                to: Some(seen.to_number.clone()),
-                from: Some(seen.from_number.clone()),
+                to: Some(seen.to_number.to_string()),
+                from: Some(seen.from_number.to_string()),
                 started_after: Some(seen.created_at - Duration::minutes(1)),
                 ..CallFilter::default()
             };

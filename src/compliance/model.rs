@@ -6,6 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::schema::do_not_call;
+use crate::phone::E164;
 use crate::text_enum;
 
 text_enum! {
@@ -21,7 +22,7 @@ text_enum! {
 pub struct DncEntry {
     pub id: Uuid,
     pub owner_id: Option<Uuid>,
-    pub phone: String,
+    pub phone: E164,
     pub reason: String,
     pub source: DncSource,
     pub created_by: Option<Uuid>,
@@ -33,7 +34,7 @@ pub struct DncEntry {
 pub struct NewDncEntry<'a> {
     pub id: Uuid,
     pub owner_id: Option<Uuid>,
-    pub phone: &'a str,
+    pub phone: &'a E164,
     pub reason: &'a str,
     pub source: DncSource,
     pub created_by: Option<Uuid>,

@@ -11,7 +11,7 @@ use super::model::{DncEntry, DncList, DncSource, NewDncEntry};
 use crate::app::AppState;
 use crate::audit;
 use crate::error::{AppError, AppResult};
-use crate::phone;
+use crate::phone::{self, E164};
 use crate::viewer::Viewer;
 
 const MAX_REASON: usize = 200;
@@ -24,9 +24,9 @@ pub enum Scope {
     User,
 }
 
-pub fn parse_phone(raw: &str, default_country: &str) -> AppResult<String> {
+pub fn parse_phone(raw: &str, default_country: &str) -> AppResult<E164> {
     phone::parse(raw, default_country)
-        .map(|p| p.e164.as_str().to_owned())
+        .map(|p| p.e164)
         .map_err(|e| AppError::bad_input("phone", format!("{raw:?} is {e}")))
 }
 
@@ -81,7 +81,7 @@ pub async fn add(
 pub async fn opt_out(
     conn: &mut AsyncPgConnection,
     owner_id: Uuid,
-    phone: &str,
+    phone: &E164,
     reason: &str,
 ) -> AppResult<()> {
     NewDncEntry {
@@ -230,7 +230,7 @@ pub async fn import(
     Ok(report)
 }
 
-type Parsed = (Vec<String>, Vec<(usize, String, String)>);
+type Parsed = (Vec<E164>, Vec<(usize, String, String)>);
 
 fn read_numbers(file: impl Read, default_country: &str) -> AppResult<Parsed> {
     let mut reader = csv::ReaderBuilder::new()
@@ -269,7 +269,7 @@ fn read_numbers(file: impl Read, default_country: &str) -> AppResult<Parsed> {
         }
         let value = cell(column);
         match phone::parse(&value, default_country) {
-            Ok(parsed) => numbers.push(parsed.e164.as_str().to_owned()),
+            Ok(parsed) => numbers.push(parsed.e164),
             Err(e) if invalid.len() < MAX_REPORTED => {
                 invalid.push((row, value.chars().take(40).collect(), e.to_string()))
             }
@@ -289,7 +289,10 @@ mod tests {
     fn reads_a_header_and_reports_bad_rows() {
         let csv = "name,SDT\nAn,0912345678\nBinh,not a number\nChi,+84 912 345 678\n\u{0}\u{1}garbage,\u{ff}\n";
         let (numbers, invalid) = read_numbers(csv.as_bytes(), "VN").expect("parse");
-        assert_eq!(numbers, vec!["+84912345678".to_owned()]);
+        assert_eq!(
+            numbers.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+            vec!["+84912345678"]
+        );
         assert_eq!(
             invalid.iter().map(|(row, _, _)| *row).collect::<Vec<_>>(),
             vec![3, 5]

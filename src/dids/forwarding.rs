@@ -52,8 +52,7 @@ pub async fn set_forwarding(
                 },
             )
             .await?
-            .e164
-            .to_string(),
+            .e164,
         ),
         None => None,
     };

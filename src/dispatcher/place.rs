@@ -62,8 +62,8 @@ pub async fn place(state: &AppState, placement: Placement) -> AppResult<()> {
     let base = &state.public_url;
     let amd = placement.campaign.amd_mode != AmdMode::Off;
     let request = CreateCall {
-        to: call.to_number.clone(),
-        from: call.from_number.clone(),
+        to: call.to_number.to_string(),
+        from: call.from_number.to_string(),
         url: Some(format!("{base}/webhooks/twilio/voice/{}", call.id)),
         twiml: None,
         status_callback: Some(format!("{base}/webhooks/twilio/status/{}", call.id)),

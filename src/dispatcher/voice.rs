@@ -235,7 +235,7 @@ async fn transfer(
                 twilio_account_id: call.twilio_account_id,
                 did_id: call.did_id,
                 from: &call.from_number,
-                to: to.e164.as_str(),
+                to: &to.e164,
                 parent_sid: &parent,
             };
             match leg::open(state, &request).await? {

@@ -270,6 +270,12 @@ impl TestApp {
         to: &str,
         age_minutes: i64,
     ) -> uuid::Uuid {
+        let e164 = |n: &str| {
+            ringcast::phone::parse(n, "VN")
+                .expect("a valid number")
+                .e164
+        };
+        let (from, to) = (e164(from), e164(to));
         let mut conn = self.state.db.get().await.unwrap();
         let id = uuid::Uuid::now_v7();
         ringcast::calls::model::NewCall {
@@ -278,8 +284,8 @@ impl TestApp {
             twilio_account_id: account.parse().unwrap(),
             did_id: None,
             direction: ringcast::calls::CallDirection::Outbound,
-            from_number: from,
-            to_number: to,
+            from_number: &from,
+            to_number: &to,
             campaign_id: None,
             contact_id: None,
             attempt: None,

@@ -262,8 +262,8 @@ async fn hold(
         owner_id: at.user,
         twilio_account_id: fixture.account,
         did_id: Some(at.did),
-        from: &at.did_number,
-        to: &to,
+        from: &e164(&at.did_number),
+        to: &e164(&to),
         parent_sid: &parent_sid,
     };
     // What the hold must be: the price of the longest call the carrier is allowed to let run.
@@ -332,4 +332,11 @@ async fn orphan(
         .await
         .map(|_| ())
         .map_err(|e| e.message())
+}
+
+/// A number the fixture made, as a leg takes it.
+fn e164(number: &str) -> ringcast::phone::E164 {
+    ringcast::phone::parse(number, "VN")
+        .expect("the fixture's numbers are valid")
+        .e164
 }

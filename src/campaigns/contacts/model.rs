@@ -8,6 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::schema::campaign_contacts;
+use crate::phone::E164;
 use crate::text_enum;
 
 text_enum! {
@@ -26,7 +27,7 @@ text_enum! {
 pub struct Contact {
     pub id: i64,
     pub campaign_id: Uuid,
-    pub phone: String,
+    pub phone: E164,
     pub country: Option<String>,
     pub name: String,
     pub vars: serde_json::Value,
@@ -42,7 +43,7 @@ pub struct Contact {
 #[diesel(table_name = campaign_contacts)]
 pub struct NewContact {
     pub campaign_id: Uuid,
-    pub phone: String,
+    pub phone: E164,
     pub country: Option<String>,
     pub name: String,
     pub vars: serde_json::Value,

@@ -75,7 +75,7 @@ pub async fn add(
         }
         rows.push(NewContact {
             campaign_id,
-            phone: parsed.e164.as_str().to_owned(),
+            phone: parsed.e164,
             country: parsed.country,
             name,
             vars,

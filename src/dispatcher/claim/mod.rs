@@ -84,7 +84,7 @@ struct DueContact {
     #[diesel(sql_type = BigInt)]
     id: i64,
     #[diesel(sql_type = Text)]
-    phone: String,
+    phone: crate::phone::E164,
     #[diesel(sql_type = Nullable<Text>)]
     country: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Int4)]
