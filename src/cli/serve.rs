@@ -168,6 +168,7 @@ pub(super) async fn cancel_on_signal(shutdown: CancellationToken) {
         _ = ctrl_c => {}
         () = terminate => {}
     }
-    tracing::info!("shutdown signal received");
+    // Cancelled before it is logged: whatever starts after the logged instant sees the signal.
     shutdown.cancel();
+    tracing::info!("shutdown signal received");
 }

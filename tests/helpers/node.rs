@@ -114,10 +114,12 @@ impl Node {
 
     /// SIGTERM and a clean exit; returns when the signal had been sent (anything the node
     /// starts later than that, it started after the signal).
+    /// SIGTERM, then waits for a clean exit; returns the instant the node logged taking the
+    /// signal (a signal is delivered some time after `kill` returns, so only the node can
+    /// say when it knew; it stops claiming from that instant on).
     pub async fn stop(mut self) -> chrono::DateTime<chrono::Utc> {
         let pid = nix::unistd::Pid::from_raw(self.child.id().unwrap() as i32);
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
-        let signalled = chrono::Utc::now();
         let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
             .await
             .expect("no exit within 30 s of SIGTERM")
@@ -127,7 +129,34 @@ impl Node {
             "exit {status}; log in {}",
             self.dir.display()
         );
+        let log = self.log();
+        let signalled = log
+            .lines()
+            .find(|line| line.contains("shutdown signal received"))
+            .and_then(|line| {
+                let plain = without_ansi(line);
+                plain.split_whitespace().next()?.parse().ok()
+            })
+            .unwrap_or_else(|| panic!("the node never logged taking the signal:\n{log}"));
         let _ = std::fs::remove_dir_all(&self.dir);
         signalled
     }
+}
+
+/// A log line without its terminal colour codes (`ESC [ ... m`).
+fn without_ansi(line: &str) -> String {
+    let mut plain = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
 }

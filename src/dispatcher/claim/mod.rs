@@ -97,6 +97,8 @@ struct At {
     at: DateTime<Utc>,
 }
 
+const STOPPING: &str = "the process is stopping";
+
 /// Claims a batch from the first claimable campaign after `cursor` (round robin by id,
 /// wrapping around); `None` when no campaign has anything to claim now. `cursor` moves to the
 /// last campaign looked at, so campaigns past the candidates looked at get their turn next.
@@ -108,18 +110,27 @@ pub async fn next(
     let mut conn = state.conn().await?;
     let max_call_secs = state.config.max_call_secs;
     let after = *cursor;
-    let (last, batch) = conn
+    let claimed = conn
         .transaction::<_, AppError, _>(async |conn| {
             let mut last = None;
             for candidate in candidates(conn, after, now).await? {
                 last = Some(candidate.id);
                 if let Some(batch) = claim(conn, &candidate, now, max_call_secs).await? {
+                    // A signal taken while the batch was being claimed rolls it back: nothing
+                    // is recorded once the process has been told to stop.
+                    if state.shutdown.is_cancelled() {
+                        return Err(AppError::UpstreamUnavailable(STOPPING.into()));
+                    }
                     return Ok((last, Some(batch)));
                 }
             }
             Ok((last, None))
         })
-        .await?;
+        .await;
+    let (last, batch) = match claimed {
+        Err(AppError::UpstreamUnavailable(why)) if why == STOPPING => return Ok(None),
+        claimed => claimed?,
+    };
     if last.is_some() {
         *cursor = last;
     }
