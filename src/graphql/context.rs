@@ -1,7 +1,9 @@
 //! What resolvers read from the GraphQL context: the app state, the viewer, the caller's IP.
 
-use async_graphql::dataloader::DataLoader;
-use async_graphql::Context;
+use std::hash::Hash;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, QueryPathSegment};
 
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
@@ -48,4 +50,34 @@ impl ContextExt for Context<'_> {
             ))
         })
     }
+}
+
+/// One key's value through loader `L`: batched with the rest of the page when the field sits
+/// under a list, read at once otherwise. The request's loader waits about a millisecond for
+/// more keys, which is what batching a page costs and all a single object would pay for it.
+pub async fn load_one<K, L>(
+    ctx: &Context<'_>,
+    key: K,
+    direct: impl FnOnce(AppState) -> L,
+) -> async_graphql::Result<Option<L::Value>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    L: Loader<K, Error = async_graphql::Error>,
+{
+    if in_a_list(ctx) {
+        return ctx.loader::<L>()?.load_one(key).await;
+    }
+    let mut values = direct(ctx.state().clone())
+        .load(std::slice::from_ref(&key))
+        .await?;
+    Ok(values.remove(&key))
+}
+
+/// Whether the field being resolved belongs to one of a list's items.
+fn in_a_list(ctx: &Context<'_>) -> bool {
+    ctx.path_node.is_some_and(|node| {
+        std::iter::once(&node)
+            .chain(node.parents())
+            .any(|n| matches!(n.segment, QueryPathSegment::Index(_)))
+    })
 }

@@ -8,7 +8,7 @@ use crate::campaigns::settings::{self, AmdMode, ConsentBasis, MenuAction, RetryO
 use crate::campaigns::{loaders, stats};
 use crate::compliance::Purpose;
 use crate::error::AppError;
-use crate::graphql::context::ContextExt;
+use crate::graphql::context::load_one;
 
 pub struct CampaignNode(pub Campaign);
 
@@ -133,9 +133,7 @@ impl CampaignNode {
     #[graphql(complexity = "crate::graphql::cost::STATS + child_complexity")]
     async fn stats(&self, ctx: &Context<'_>) -> Result<CampaignStats> {
         // A `CampaignNode` only exists for a campaign the viewer may see.
-        let aggregates = ctx
-            .loader::<loaders::CampaignAggregates>()?
-            .load_one(self.0.id)
+        let aggregates = load_one(ctx, self.0.id, loaders::CampaignAggregates)
             .await?
             .unwrap_or_default();
         let stats = stats::assemble(&self.0, aggregates);
@@ -244,11 +242,13 @@ impl CampaignNode {
     }
     #[graphql(complexity = "crate::graphql::cost::AGGREGATE + child_complexity")]
     async fn contact_counts(&self, ctx: &Context<'_>) -> Result<ContactCounts> {
-        let c = ctx
-            .loader::<crate::campaigns::contacts::loaders::ContactCounts>()?
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+        let c = load_one(
+            ctx,
+            self.0.id,
+            crate::campaigns::contacts::loaders::ContactCounts,
+        )
+        .await?
+        .unwrap_or_default();
         Ok(ContactCounts {
             total: c.total(),
             pending: c.pending,
