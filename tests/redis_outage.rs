@@ -191,21 +191,43 @@ async fn redis_stopped_and_started_the_campaign_goes_on_at_its_pace_and_subscrip
         "{resumed}"
     );
 
-    eventually(
-        Duration::from_secs(120),
-        "the campaign to finish",
-        || async {
-            let c = app
-                .gql_as(
-                    &token,
-                    "query($id: ID!) { campaign(id: $id) { status } }",
-                    json!({"id": id}),
-                )
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let c = app
+            .gql_as(
+                &token,
+                "query($id: ID!) { campaign(id: $id) { status } }",
+                json!({"id": id}),
+            )
+            .await;
+        if c.str("campaign.status") == "COMPLETED" {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            // Seen once under heavy load: say what kept the campaign open.
+            let contacts = app
+                .rows_as_json(&format!(
+                    "SELECT state, skip_reason, attempts, next_attempt_at FROM campaign_contacts
+                     WHERE campaign_id = '{id}' AND state <> 'DONE'"
+                ))
                 .await;
-            (c.str("campaign.status") == "COMPLETED").then_some(())
-        },
-    )
-    .await;
+            let calls = app
+                .rows_as_json(&format!(
+                    "SELECT c.status, c.twilio_sid, c.created_at, c.ended_at,
+                            (SELECT e.detail FROM call_events e WHERE e.call_id = c.id
+                             ORDER BY e.id DESC LIMIT 1) AS last_event
+                     FROM calls c WHERE c.campaign_id = '{id}' AND c.status <> 'COMPLETED'"
+                ))
+                .await;
+            panic!(
+                "the campaign did not finish within 120 s ({}); contacts not done: {contacts:?}; \
+                 calls not completed: {calls:?}; {} calls on the carrier",
+                c.body,
+                carrier.emulator.ledger().len()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let mut ledger = carrier.emulator.ledger();
     assert_eq!(ledger.len(), CONTACTS, "every contact dialed once");
     let mut dialed: Vec<&str> = ledger.iter().map(|e| e.to.as_str()).collect();
