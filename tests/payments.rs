@@ -117,12 +117,12 @@ async fn momo_top_up_pays_through_the_gateway_and_ends_in_balance_changed() {
     let id = t["id"].as_str().unwrap();
     assert_eq!(status(&app, &token, id).await["status"], "SUCCEEDED");
     assert_eq!(posted(&app, &token).await, before + 150_000);
-    let pushed = socket.next_payload(Duration::from_secs(10)).await;
-    assert_eq!(
-        pushed["data"]["balanceChanged"]["posted"],
-        before + 150_000,
-        "{pushed}"
-    );
+    // The user's opening credit may be pushed first: the top-up's change must follow.
+    socket
+        .payload_where(Duration::from_secs(10), |p| {
+            p["data"]["balanceChanged"]["posted"] == before + 150_000
+        })
+        .await;
 
     // Outside MoMo's limits the order is refused before any gateway is asked.
     let low = app
@@ -163,8 +163,11 @@ async fn zalopay_top_up_is_credited_by_its_callback_and_a_declined_one_fails_by_
         status(&app, &token, t["id"].as_str().unwrap()).await["status"],
         "SUCCEEDED"
     );
-    let pushed = socket.next_payload(Duration::from_secs(10)).await;
-    assert_eq!(pushed["data"]["balanceChanged"]["posted"], before + 80_000);
+    socket
+        .payload_where(Duration::from_secs(10), |p| {
+            p["data"]["balanceChanged"]["posted"] == before + 80_000
+        })
+        .await;
 
     // ZaloPay sends nothing for a declined order: the sweep asks and marks it failed.
     let declined = top_up(&app, &token, "ZALOPAY", 20_000).await;
@@ -214,8 +217,11 @@ async fn bank_transfers_by_vietqr_are_matched_by_memo_through_sepay_and_casso() 
         status(&app, &token, t["id"].as_str().unwrap()).await["status"],
         "SUCCEEDED"
     );
-    let pushed = socket.next_payload(Duration::from_secs(10)).await;
-    assert_eq!(pushed["data"]["balanceChanged"]["posted"], before + 200_000);
+    socket
+        .payload_where(Duration::from_secs(10), |p| {
+            p["data"]["balanceChanged"]["posted"] == before + 200_000
+        })
+        .await;
 
     let second = top_up(&app, &token, "BANK_TRANSFER", 50_000).await;
     let memo = second["transferMemo"].as_str().unwrap();

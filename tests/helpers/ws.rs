@@ -133,6 +133,28 @@ impl WsClient {
         }
     }
 
+    /// The first `next` payload that `wanted` accepts, within `within`. Earlier ones are
+    /// skipped: an event published before the subscription (a test's own setup, say) may
+    /// still be on its way through Redis when the socket subscribes.
+    pub async fn payload_where(
+        &mut self,
+        within: Duration,
+        wanted: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut skipped = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let payload = tokio::time::timeout(left, self.next_payload(left))
+                .await
+                .unwrap_or_else(|_| panic!("no wanted payload in time; skipped {skipped:?}"));
+            if wanted(&payload) {
+                return payload;
+            }
+            skipped.push(payload);
+        }
+    }
+
     /// The next `next` payload, within `within`.
     pub async fn next_payload(&mut self, within: Duration) -> Value {
         let deadline = tokio::time::Instant::now() + within;
