@@ -58,24 +58,35 @@ pub struct PhoneNumber {
 }
 
 crate::text_enum! {
-    /// The kind of line a number is: libphonenumber's type, overridden by [`HIGH_COST_PREFIXES`].
+    /// The kind of line a number is, from the numbering plan; only FIXED_LINE, MOBILE and FIXED_LINE_OR_MOBILE are callable without an admin allowance.
     pub enum NumberType {
+        /// A landline; callable.
         FixedLine => "FIXED_LINE",
+        /// A mobile line; callable.
         Mobile => "MOBILE",
+        /// A landline or mobile line the plan does not tell apart; callable.
         FixedLineOrMobile => "FIXED_LINE_OR_MOBILE",
+        /// Free to the caller (1800 in Vietnam); needs an allowance.
         TollFree => "TOLL_FREE",
+        /// Premium-rate service (1900 in Vietnam); needs an allowance.
         PremiumRate => "PREMIUM_RATE",
+        /// Cost shared between caller and callee; needs an allowance.
         SharedCost => "SHARED_COST",
+        /// A personal number routed elsewhere; needs an allowance.
         PersonalNumber => "PERSONAL_NUMBER",
+        /// An internet telephony number; needs an allowance.
         Voip => "VOIP",
+        /// A pager; needs an allowance.
         Pager => "PAGER",
+        /// Universal access number of a company; needs an allowance.
         Uan => "UAN",
+        /// Direct-to-voicemail access; needs an allowance.
         Voicemail => "VOICEMAIL",
-        /// Satellite and international networks (+870, +881, +882, +883).
+        /// Satellite and international networks (+870, +881, +882, +883); needs an allowance.
         Satellite => "SATELLITE",
-        /// A range the platform's built-in list holds as a toll-fraud destination.
+        /// A range the platform's built-in list holds as a toll-fraud destination (e.g. +447624); needs an allowance.
         HighCost => "HIGH_COST",
-        /// Short codes, emergency, carrier-specific or unrecognised ranges.
+        /// Short codes, emergency, carrier-specific or unrecognised ranges; needs an allowance.
         Unknown => "UNKNOWN",
     }
 }

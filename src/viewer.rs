@@ -6,15 +6,21 @@ use uuid::Uuid;
 use crate::text_enum;
 
 text_enum! {
+    /// What an account may do.
     pub enum Role {
+        /// Administrator: manages users, Twilio accounts, numbers and compliance settings.
         Admin => "ADMIN",
+        /// Customer: runs their own campaigns with their own prepaid balance.
         User => "USER",
     }
 }
 
 text_enum! {
+    /// Whether an account may sign in.
     pub enum UserStatus {
+        /// May sign in and use the API.
         Active => "ACTIVE",
+        /// Blocked by an admin: cannot sign in, sessions ended, campaigns paused.
         Suspended => "SUSPENDED",
     }
 }

@@ -41,7 +41,7 @@ async fn two_dispatchers_claiming_batches_of_fifty_campaigns_dial_a_shared_numbe
     // Two a day with no gap: the race between batches, not the gap, must hold the line.
     app.gql_as(
         &admin,
-        "mutation { setPlatformCallingCaps(input: {maxPer24h: 2, minGapMinutes: 0}) { maxPer24h } }",
+        "mutation { setPlatformCallingCaps(input: {maxPer24h: 2, minGapMinutes: 0}) { caps { maxPer24h } } }",
         json!({}),
     )
     .await

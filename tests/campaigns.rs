@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::carrier::Carrier;
-use crate::helpers::TestApp;
+use crate::helpers::{input_type, TestApp};
 
 const CREATE: &str = "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { campaign { id name status purpose message { text voice language repeat } schedule { timeZone dailyStart } } } }";
 const ADD: &str = "mutation($i: AddContactsInput!) { addContacts(input: $i) { added duplicates invalid { row value reason } } }";
@@ -64,7 +64,7 @@ async fn a_campaign_is_built_filled_checked_and_moved_through_its_lifecycle() {
     let refused = app
         .gql_as(
             &token,
-            "mutation($i: CampaignIdInput!) { startCampaign(input: $i) { campaign { status } } }",
+            "mutation($i: StartCampaignInput!) { startCampaign(input: $i) { campaign { status } } }",
             json!({"i": {"id": id}}),
         )
         .await;
@@ -124,7 +124,8 @@ async fn a_campaign_is_built_filled_checked_and_moved_through_its_lifecycle() {
     assert_eq!(preflight.data("campaignPreflight.contactsToCall"), 2);
 
     let mv = |name: &str| {
-        format!("mutation($i: CampaignIdInput!) {{ {name}(input: $i) {{ campaign {{ status startedAt completedAt }} }} }}")
+        let ty = input_type(name);
+        format!("mutation($i: {ty}!) {{ {name}(input: $i) {{ campaign {{ status startedAt completedAt }} }} }}")
     };
     let started = app
         .gql_as(&token, &mv("startCampaign"), json!({"i": {"id": id}}))
@@ -170,7 +171,7 @@ async fn a_campaign_is_built_filled_checked_and_moved_through_its_lifecycle() {
     let delete = app
         .gql_as(
             &token,
-            "mutation($i: CampaignIdInput!) { deleteCampaign(input: $i) { deletedId } }",
+            "mutation($i: DeleteCampaignInput!) { deleteCampaign(input: $i) { deletedId } }",
             json!({"i": {"id": id}}),
         )
         .await;
@@ -284,8 +285,8 @@ async fn users_cannot_see_or_touch_each_others_campaigns() {
         "cancelCampaign",
         "deleteCampaign",
     ] {
-        let q =
-            format!("mutation($i: CampaignIdInput!) {{ {mutation}(input: $i) {{ __typename }} }}");
+        let ty = input_type(mutation);
+        let q = format!("mutation($i: {ty}!) {{ {mutation}(input: $i) {{ __typename }} }}");
         assert_eq!(
             app.gql_as(&bob, &q, json!({"i": {"id": id}})).await.code(),
             "NOT_FOUND",

@@ -5,9 +5,9 @@ use serde_json::{json, Value};
 use crate::helpers::{upload, TestApp};
 
 const ADD: &str = "mutation($i: AddDoNotCallInput!) { addDoNotCall(input: $i) { added entry { id phone scope source } } }";
-const LIST: &str = "query($f: DoNotCallFilter) { doNotCallEntries(filter: $f) { edges { node { id phone scope } } } }";
+const LIST: &str = "query($f: DoNotCallEntryFilter) { doNotCallEntries(filter: $f) { edges { node { id phone scope } } } }";
 const REMOVE: &str =
-    "mutation($i: RemoveDoNotCallInput!) { removeDoNotCall(input: $i) { removedId } }";
+    "mutation($i: DeleteDoNotCallInput!) { deleteDoNotCall(input: $i) { deletedId } }";
 
 #[tokio::test]
 async fn users_keep_their_own_lists_and_only_admins_the_platform_list() {
@@ -228,8 +228,8 @@ async fn admins_set_the_platform_caps_and_users_may_only_tighten_their_own() {
     let admin = app.admin_token().await;
     let (_, _, alice, alice_id) = app.user().await;
     let (_, _, bob, _) = app.user().await;
-    const SET_PLATFORM: &str = "mutation($i: CallingCapsInput!) { setPlatformCallingCaps(input: $i) { maxPer24h minGapMinutes } }";
-    const SET_OWN: &str = "mutation($i: SetUserCallingCapsInput!) { setUserCallingCaps(input: $i) { userId own { maxPer24h minGapMinutes } platform { maxPer24h } } }";
+    const SET_PLATFORM: &str = "mutation($i: SetPlatformCallingCapsInput!) { setPlatformCallingCaps(input: $i) { caps { maxPer24h minGapMinutes } } }";
+    const SET_OWN: &str = "mutation($i: SetUserCallingCapsInput!) { setUserCallingCaps(input: $i) { caps { userId own { maxPer24h minGapMinutes } platform { maxPer24h } } } }";
 
     let defaults = app
         .gql_as(
@@ -297,10 +297,10 @@ async fn admins_set_the_platform_caps_and_users_may_only_tighten_their_own() {
         )
         .await;
     assert_eq!(
-        own.data("setUserCallingCaps.own"),
+        own.data("setUserCallingCaps.caps.own"),
         &json!({"maxPer24h": 1, "minGapMinutes": 120})
     );
-    assert_eq!(own.data("setUserCallingCaps.platform.maxPer24h"), 3);
+    assert_eq!(own.data("setUserCallingCaps.caps.platform.maxPer24h"), 3);
 
     // Nobody else reads or changes them, except an admin.
     let peek = app
@@ -335,8 +335,8 @@ async fn admins_set_the_platform_caps_and_users_may_only_tighten_their_own() {
         )
         .await;
     assert!(
-        cleared.data("setUserCallingCaps.own").is_null(),
+        cleared.data("setUserCallingCaps.caps.own").is_null(),
         "{:?}",
-        cleared.data("setUserCallingCaps")
+        cleared.data("setUserCallingCaps.caps")
     );
 }

@@ -98,7 +98,7 @@ async fn counters_equal_a_recount_after_imports_additions_bulk_changes_and_delet
     .await;
     app.gql_as(
         &token,
-        "mutation($i: CampaignIdInput!) { deleteCampaign(input: $i) { deletedId } }",
+        "mutation($i: DeleteCampaignInput!) { deleteCampaign(input: $i) { deletedId } }",
         json!({"i": {"id": deleted}}),
     )
     .await

@@ -7,8 +7,8 @@ use chrono::{TimeZone, Utc};
 use ringcast::dispatcher::Dispatcher;
 use serde_json::{json, Value};
 
-use crate::helpers::campaign;
 use crate::helpers::carrier::Carrier;
+use crate::helpers::{self, campaign};
 use crate::helpers::{eventually, TestApp};
 
 /// 10:00 in Vietnam on an ordinary Tuesday: inside every window these tests use.
@@ -158,7 +158,7 @@ async fn a_campaign_runs_to_completion_and_matches_the_carriers_ledger() {
     let export = app
         .gql_as(
             &token,
-            "mutation($c: ID!) { exportCalls(filter: {campaignId: $c}) { url expiresAt } }",
+            "mutation($c: ID!) { exportCalls(input: {filter: {campaignId: $c}}) { url expiresAt } }",
             json!({"c": id}),
         )
         .await;
@@ -187,7 +187,7 @@ async fn a_campaign_runs_to_completion_and_matches_the_carriers_ledger() {
     let theirs = app
         .gql_as(
             &stranger,
-            "mutation($c: ID!) { exportCalls(filter: {campaignId: $c}) { url } }",
+            "mutation($c: ID!) { exportCalls(input: {filter: {campaignId: $c}}) { url } }",
             json!({"c": id}),
         )
         .await;
@@ -393,7 +393,10 @@ async fn a_campaign_pauses_itself_when_most_calls_fail_or_its_account_is_suspend
 async fn act(app: &TestApp, token: &str, mutation: &str, id: &str) {
     app.gql_as(
         token,
-        &format!("mutation($i: CampaignIdInput!) {{ {mutation}(input: $i) {{ campaign {{ status }} }} }}"),
+        &format!(
+            "mutation($i: {}!) {{ {mutation}(input: $i) {{ campaign {{ status }} }} }}",
+            helpers::input_type(mutation)
+        ),
         json!({"i": {"id": id}}),
     )
     .await
@@ -478,7 +481,7 @@ async fn pause_stops_new_calls_resume_continues_cancel_stops_and_retries_follow_
     let resumed = app
         .gql_as(
             &token2,
-            "mutation($i: CampaignIdInput!) { resumeCampaign(input: $i) { campaign { status } } }",
+            "mutation($i: ResumeCampaignInput!) { resumeCampaign(input: $i) { campaign { status } } }",
             json!({"i": {"id": cancelled}}),
         )
         .await;

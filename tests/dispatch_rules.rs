@@ -88,8 +88,8 @@ async fn admin_gql(app: &TestApp, admin: &str, mutation: &str, input: Value) {
 }
 
 const ASSIGN: &str = "mutation($i: AssignDidInput!) { assignDid(input: $i) { did { id } } }";
-const UNASSIGN: &str = "mutation($i: DidInput!) { unassignDid(input: $i) { did { id } } }";
-const RELEASE: &str = "mutation($i: DidInput!) { releaseDid(input: $i) { did { id } } }";
+const UNASSIGN: &str = "mutation($i: UnassignDidInput!) { unassignDid(input: $i) { did { id } } }";
+const RELEASE: &str = "mutation($i: ReleaseDidInput!) { releaseDid(input: $i) { did { id } } }";
 
 /// Each number on the carrier, id -> phone.
 async fn numbers(app: &TestApp, admin: &str) -> HashMap<String, String> {

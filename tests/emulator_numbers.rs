@@ -45,7 +45,7 @@ const SPEC_PROPERTIES: &[&str] = &[
     "voice_url",
 ];
 
-const SYNC: &str = "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported onTwilio skipped { phoneNumber twilioSid reason } } }";
+const SYNC: &str = "mutation($id: ID!) { syncTwilioAccount(input: {id: $id}) { imported onTwilio skipped { phoneNumber twilioSid reason } } }";
 
 async fn sync(app: &TestApp, admin: &str, id: &str) -> Value {
     let r = app.gql_as(admin, SYNC, json!({"id": id})).await;

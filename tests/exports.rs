@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::helpers::carrier::Carrier;
 use crate::helpers::TestApp;
 
-const EXPORT: &str = "mutation { exportCalls(filter: {}) { url } }";
+const EXPORT: &str = "mutation { exportCalls(input: {filter: {}}) { url } }";
 
 /// Inserts `n` outbound calls for `owner`; returns their ids as text.
 async fn calls(app: &TestApp, owner: &str, account: &str, n: usize) -> Vec<String> {

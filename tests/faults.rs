@@ -48,7 +48,7 @@ async fn status(app: &TestApp, token: &str, id: &str) -> Value {
 async fn relaxed_caps(app: &TestApp, admin: &str) {
     app.gql_as(
         admin,
-        "mutation { setPlatformCallingCaps(input: {maxPer24h: 10, minGapMinutes: 0}) { maxPer24h } }",
+        "mutation { setPlatformCallingCaps(input: {maxPer24h: 10, minGapMinutes: 0}) { caps { maxPer24h } } }",
         json!({}),
     )
     .await

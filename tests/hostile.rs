@@ -45,7 +45,7 @@ async fn nul_bytes_are_bad_input_and_sql_looking_strings_are_just_text() {
     let rate = app
         .gql_as(
             &admin,
-            "mutation($p: String!) { deleteRate(prefix: $p) { prefix } }",
+            "mutation($p: String!) { deleteRate(input: {prefix: $p}) { rate { prefix } } }",
             json!({"p": "8\u{0}4"}),
         )
         .await;

@@ -22,12 +22,20 @@ use crate::helpers::carrier::Carrier;
 use crate::helpers::{campaign, eventually, TestApp};
 
 /// Fields anyone may call.
-const PUBLIC: &[&str] = &["login", "register", "refreshToken", "logout"];
+const PUBLIC: &[&str] = &[
+    "login",
+    "register",
+    "refreshToken",
+    "logout",
+    "resetPassword",
+];
 
 /// Fields a signed-in user may call.
 const SELF_SERVICE: &[&str] = &[
     // queries
     "me",
+    "node",
+    "voices",
     "campaign",
     "campaigns",
     "campaignPreflight",
@@ -47,6 +55,8 @@ const SELF_SERVICE: &[&str] = &[
     "topUps",
     // mutations
     "changePassword",
+    "updateMe",
+    "cloneCampaign",
     "createCampaign",
     "updateCampaign",
     "deleteCampaign",
@@ -59,7 +69,7 @@ const SELF_SERVICE: &[&str] = &[
     "exportCalls",
     "addDoNotCall",
     "importDoNotCall",
-    "removeDoNotCall",
+    "deleteDoNotCall",
     "setUserCallingCaps",
     "setDidForwarding",
     "createTopUp",
@@ -69,6 +79,7 @@ const SELF_SERVICE: &[&str] = &[
     "campaignProgress",
     "campaignStateChanged",
     "balanceChanged",
+    "topUpUpdated",
 ];
 
 /// Fields only administrators may call: a user gets FORBIDDEN. Named rather than inferred from
@@ -99,7 +110,8 @@ const ADMIN_ONLY: &[&str] = &[
     "purchaseDid",
     "rejectTopUp",
     "releaseDid",
-    "removeTwilioAccount",
+    "deleteTwilioAccount",
+    "issuePasswordReset",
     "resolveUnmatchedPayment",
     "revokeNumberAllowance",
     "setPlatformCallingCaps",
@@ -255,7 +267,7 @@ impl Schema {
         Some(match name {
             "ID" => json!(pick(kind_of(leaf, context))),
             "String" => json!(string_for(leaf)),
-            "Int" => json!(1),
+            "Int" | "Vnd" => json!(1),
             "Float" => json!(1.0),
             "Boolean" => json!(false),
             "DateTime" => json!("2026-01-01T00:00:00Z"),
@@ -331,6 +343,8 @@ impl Schema {
                 }
                 format!("{{ {} }}", parts.join(" "))
             }
+            // An interface (`node`): what every implementation shares, which is its id.
+            Some("INTERFACE") => "{ __typename id }".to_owned(),
             _ => String::new(),
         }
     }
@@ -367,6 +381,9 @@ fn kind_of(name: &str, context: &str) -> Kind {
     [
         ("twilioaccount", Kind::TwilioAccount),
         ("topup", Kind::TopUp),
+        // Any object's id; filled with another tenant's campaign (the contract tests try the
+        // other kinds).
+        ("node", Kind::Campaign),
         // Admin-only; money records, filled with another tenant's top-up.
         ("unmatchedpayment", Kind::TopUp),
         // Admin-only; platform rules, filled with another tenant's do-not-call entry.
@@ -402,6 +419,8 @@ fn string_for(name: &str) -> String {
         "password" | "currentPassword" | "newPassword" => "a good password".into(),
         "to" | "phone" | "phoneNumber" | "number" => "+84912000001".into(),
         "prefix" => "849".into(),
+        "voice" => "Google.vi-VN-Wavenet-A".into(),
+        "language" => "vi-VN".into(),
         _ => "x".into(),
     }
 }
@@ -542,11 +561,11 @@ async fn tenant(app: &TestApp, admin: &str, carrier: &Carrier, phone: &str) -> T
     let top_up = app
         .gql_as(
             &token,
-            "mutation($i: CreateTopUpInput!) { createTopUp(input: $i) { id } }",
+            "mutation($i: CreateTopUpInput!) { createTopUp(input: $i) { topUp { id } } }",
             json!({"i": {"method": "BANK_TRANSFER", "amount": 100000}}),
         )
         .await
-        .str("createTopUp.id");
+        .str("createTopUp.topUp.id");
     let account = app
         .gql_as(
             admin,

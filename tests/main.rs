@@ -5,6 +5,7 @@
 mod helpers;
 
 mod account_security;
+mod api_contract;
 mod auth;
 mod batch_claims;
 mod binary;
@@ -38,6 +39,7 @@ mod reconcile;
 mod redis_outage;
 mod restarts;
 mod schema;
+mod schema_contract;
 mod secrets;
 mod status_props;
 mod suspension;

@@ -51,7 +51,7 @@ async fn sums(app: &TestApp, user: &str) -> Sums {
 async fn set_rate(app: &TestApp, admin: &str, rate: Value) {
     app.gql_as(
         admin,
-        "mutation($i: SetRateInput!) { setRate(input: $i) { prefix } }",
+        "mutation($i: SetRateInput!) { setRate(input: $i) { rate { prefix } } }",
         json!({ "i": rate }),
     )
     .await

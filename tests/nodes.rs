@@ -27,7 +27,7 @@ async fn fifty_campaigns_racing_on_two_workers_dial_a_shared_number_no_more_than
     // Two a day with no gap: the race, not the gap, is what must hold the line.
     app.gql_as(
         &admin,
-        "mutation { setPlatformCallingCaps(input: {maxPer24h: 2, minGapMinutes: 0}) { maxPer24h } }",
+        "mutation { setPlatformCallingCaps(input: {maxPer24h: 2, minGapMinutes: 0}) { caps { maxPer24h } } }",
         json!({}),
     )
     .await
@@ -182,7 +182,7 @@ async fn a_subscriber_on_one_process_sees_the_calls_another_process_places() {
     let started: Value = reqwest::Client::new()
         .post(format!("{}/graphql", other.base.as_deref().unwrap()))
         .bearer_auth(&token)
-        .json(&json!({"query": "mutation($i: CampaignIdInput!) { startCampaign(input: $i) { campaign { status } } }", "variables": {"i": {"id": id}}}))
+        .json(&json!({"query": "mutation($i: StartCampaignInput!) { startCampaign(input: $i) { campaign { status } } }", "variables": {"i": {"id": id}}}))
         .send()
         .await
         .unwrap()

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 
-const CREATE: &str = "mutation($i: CreateTopUpInput!) { createTopUp(input: $i) { id status method amount expiresAt payUrl deeplink qrPayload transferMemo simulated bankAccount { bankBin accountNumber accountName } } }";
+const CREATE: &str = "mutation($i: CreateTopUpInput!) { createTopUp(input: $i) { topUp { id status method amount expiresAt payUrl deeplink qrPayload transferMemo simulated bankAccount { bankBin accountNumber accountName } } } }";
 
 async fn paying_app() -> (TestApp, String, String) {
     let app = TestApp::builder().listening().build().await;
@@ -31,7 +31,7 @@ async fn top_up(app: &TestApp, token: &str, method: &str, amount: i64) -> Value 
         )
         .await;
     r.assert_ok();
-    r.data("createTopUp").clone()
+    r.data("createTopUp.topUp").clone()
 }
 
 async fn posted(app: &TestApp, token: &str) -> i64 {
@@ -453,12 +453,12 @@ async fn forged_notifications_credit_nothing_and_wrong_amounts_wait_for_review()
     let confirmed = app
         .gql_as(
             &admin,
-            "mutation($i: ConfirmTopUpInput!) { confirmTopUp(input: $i) { status amount } }",
+            "mutation($i: ConfirmTopUpInput!) { confirmTopUp(input: $i) { topUp { status amount } } }",
             json!({"i": {"id": b["id"], "note": "short transfer seen on the statement"}}),
         )
         .await;
     assert_eq!(
-        confirmed.data("confirmTopUp.status"),
+        confirmed.data("confirmTopUp.topUp.status"),
         "SUCCEEDED",
         "{:?}",
         confirmed.body
@@ -467,7 +467,7 @@ async fn forged_notifications_credit_nothing_and_wrong_amounts_wait_for_review()
     let again = app
         .gql_as(
             &admin,
-            "mutation($i: ConfirmTopUpInput!) { confirmTopUp(input: $i) { status } }",
+            "mutation($i: ConfirmTopUpInput!) { confirmTopUp(input: $i) { topUp { status } } }",
             json!({"i": {"id": b["id"]}}),
         )
         .await;
@@ -475,15 +475,15 @@ async fn forged_notifications_credit_nothing_and_wrong_amounts_wait_for_review()
     let rejected = app
         .gql_as(
             &admin,
-            "mutation($i: RejectTopUpInput!) { rejectTopUp(input: $i) { status statusReason } }",
+            "mutation($i: RejectTopUpInput!) { rejectTopUp(input: $i) { topUp { status statusReason } } }",
             json!({"i": {"id": t["id"], "reason": "amount does not match"}}),
         )
         .await;
-    assert_eq!(rejected.data("rejectTopUp.status"), "FAILED");
+    assert_eq!(rejected.data("rejectTopUp.topUp.status"), "FAILED");
     let users_try = app
         .gql_as(
             &token,
-            "mutation($i: RejectTopUpInput!) { rejectTopUp(input: $i) { status } }",
+            "mutation($i: RejectTopUpInput!) { rejectTopUp(input: $i) { topUp { status } } }",
             json!({"i": {"id": z["id"], "reason": "x"}}),
         )
         .await;
@@ -495,14 +495,14 @@ async fn ledger_statement_and_adjustments() {
     let (app, token, user_id) = paying_app().await;
     let admin = app.admin_token().await;
     let debit = app
-        .gql_as(&admin, "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { kind amount postedAfter reason } }",
+        .gql_as(&admin, "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { entry { kind amount postedAfter reason } } }",
             json!({"i": {"userId": user_id, "amount": -5_000, "reason": "goodwill reversal"}}))
         .await;
-    assert_eq!(debit.data("adjustBalance.kind"), "ADJUSTMENT");
+    assert_eq!(debit.data("adjustBalance.entry.kind"), "ADJUSTMENT");
     let too_much = app
         .gql_as(
             &admin,
-            "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { id } }",
+            "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { entry { id } } }",
             json!({"i": {"userId": user_id, "amount": -1_000_000_000, "reason": "too much"}}),
         )
         .await;
@@ -510,7 +510,7 @@ async fn ledger_statement_and_adjustments() {
     let by_user = app
         .gql_as(
             &token,
-            "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { id } }",
+            "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { entry { id } } }",
             json!({"i": {"userId": user_id, "amount": 5_000, "reason": "mine"}}),
         )
         .await;
@@ -556,7 +556,7 @@ async fn ledger_statement_and_adjustments() {
     let gone = app
         .gql_as(
             &admin,
-            "mutation { deleteRate(prefix: \"\") { prefix } }",
+            "mutation { deleteRate(input: {prefix: \"\"}) { rate { prefix } } }",
             json!({}),
         )
         .await;

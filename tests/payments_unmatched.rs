@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::helpers::TestApp;
 
 const CREATE: &str =
-    "mutation($i: CreateTopUpInput!) { createTopUp(input: $i) { id payUrl transferMemo } }";
+    "mutation($i: CreateTopUpInput!) { createTopUp(input: $i) { topUp { id payUrl transferMemo } } }";
 const UNMATCHED: &str = "{ unmatchedPayments(first: 20, status: NEEDS_REVIEW) { nodes { id provider txnId amount topUpId userId reason reference status } } }";
 const RESOLVE: &str = "mutation($i: ResolveUnmatchedPaymentInput!) { resolveUnmatchedPayment(input: $i) { unmatchedPayment { status resolutionNote resolvedBy } } }";
 
@@ -26,7 +26,7 @@ async fn top_up(app: &TestApp, token: &str, method: &str, amount: i64) -> Value 
         )
         .await;
     r.assert_ok();
-    r.data("createTopUp").clone()
+    r.data("createTopUp.topUp").clone()
 }
 
 async fn posted(app: &TestApp, token: &str) -> i64 {

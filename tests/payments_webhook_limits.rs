@@ -120,11 +120,11 @@ async fn past_twenty_rejections_a_minute_an_address_gets_429_and_nothing_is_kept
     let top_up = app
         .gql_as(
             &token,
-            "mutation { createTopUp(input: {method: BANK_TRANSFER, amount: 40000}) { id transferMemo } }",
+            "mutation { createTopUp(input: {method: BANK_TRANSFER, amount: 40000}) { topUp { id transferMemo } } }",
             json!({}),
         )
         .await;
-    let memo = top_up.str("createTopUp.transferMemo");
+    let memo = top_up.str("createTopUp.topUp.transferMemo");
     let key = app
         .state
         .config
@@ -148,7 +148,7 @@ async fn past_twenty_rejections_a_minute_an_address_gets_429_and_nothing_is_kept
     )
     .await;
     assert_eq!(status, 200);
-    let id = top_up.str("createTopUp.id");
+    let id = top_up.str("createTopUp.topUp.id");
     let r = app
         .gql_as(
             &token,
@@ -167,25 +167,30 @@ async fn with_only_a_sepay_key_bank_top_ups_are_real_and_confirmed_by_sepay() {
         .build()
         .await;
     let (_, _, token, _) = app.user().await;
-    let create = "mutation($m: TopUpMethod!) { createTopUp(input: {method: $m, amount: 50000}) { id simulated payUrl transferMemo } }";
+    let create = "mutation($m: TopUpMethod!) { createTopUp(input: {method: $m, amount: 50000}) { topUp { id simulated payUrl transferMemo } } }";
     let bank = app
         .gql_as(&token, create, json!({"m": "BANK_TRANSFER"}))
         .await;
     bank.assert_ok();
-    assert_eq!(bank.data("createTopUp.simulated"), false, "{:?}", bank.body);
+    assert_eq!(
+        bank.data("createTopUp.topUp.simulated"),
+        false,
+        "{:?}",
+        bank.body
+    );
     assert!(bank
-        .str("createTopUp.payUrl")
+        .str("createTopUp.topUp.payUrl")
         .starts_with("https://img.vietqr.io/"));
     let momo = app.gql_as(&token, create, json!({"m": "MOMO"})).await;
     assert_eq!(
-        momo.data("createTopUp.simulated"),
+        momo.data("createTopUp.topUp.simulated"),
         true,
         "MoMo is still simulated"
     );
 
     let base = format!("{}/webhooks/payments", app.state.public_url);
     let transfer = json!({"id": 77, "gateway": "VCB", "transactionDate": "2026-12-07 10:00:00",
-        "accountNumber": "1", "code": null, "content": bank.str("createTopUp.transferMemo"),
+        "accountNumber": "1", "code": null, "content": bank.str("createTopUp.topUp.transferMemo"),
         "transferType": "in", "transferAmount": 50_000, "accumulated": 0, "subAccount": null,
         "referenceCode": "r", "description": ""});
     // Casso was not configured: nothing it (or anyone) signs is accepted.
@@ -207,7 +212,7 @@ async fn with_only_a_sepay_key_bank_top_ups_are_real_and_confirmed_by_sepay() {
         .gql_as(
             &token,
             "query($id: ID!) { topUp(id: $id) { status } }",
-            json!({"id": bank.str("createTopUp.id")}),
+            json!({"id": bank.str("createTopUp.topUp.id")}),
         )
         .await;
     assert_eq!(r.str("topUp.status"), "SUCCEEDED");

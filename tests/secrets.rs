@@ -75,7 +75,7 @@ fn decoded_key_encodings(key: &str) -> Vec<(String, String)> {
 }
 
 const TOP_UP: &str =
-    "mutation($i: CreateTopUpInput!) { createTopUp(input: $i) { id payUrl transferMemo } }";
+    "mutation($i: CreateTopUpInput!) { createTopUp(input: $i) { topUp { id payUrl transferMemo } } }";
 
 #[tokio::test]
 async fn no_credential_reaches_the_log_a_response_or_the_plain_database() {
@@ -100,12 +100,12 @@ async fn no_credential_reaches_the_log_a_response_or_the_plain_database() {
         .await;
     let account = account["addTwilioAccount"]["twilioAccount"]["id"].clone();
     api.ok(
-        "mutation($id: ID!) { testTwilioAccount(id: $id) { twilioAccount { status } } }",
+        "mutation($id: ID!) { testTwilioAccount(input: {id: $id}) { twilioAccount { status } } }",
         json!({"id": account}),
     )
     .await;
     api.ok(
-        "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported } }",
+        "mutation($id: ID!) { syncTwilioAccount(input: {id: $id}) { imported } }",
         json!({"id": account}),
     )
     .await;
@@ -118,7 +118,7 @@ async fn no_credential_reaches_the_log_a_response_or_the_plain_database() {
         .await;
     let tested = api
         .ok(
-            "mutation($id: ID!) { testTwilioAccount(id: $id) { twilioAccount { status lastError } } }",
+            "mutation($id: ID!) { testTwilioAccount(input: {id: $id}) { twilioAccount { status lastError } } }",
             json!({"id": bad["addTwilioAccount"]["twilioAccount"]["id"]}),
         )
         .await;
@@ -165,7 +165,10 @@ async fn no_credential_reaches_the_log_a_response_or_the_plain_database() {
     let momo = api
         .ok(TOP_UP, json!({"i": {"method": "MOMO", "amount": 100_000}}))
         .await;
-    let pay_url = momo["createTopUp"]["payUrl"].as_str().unwrap().to_owned();
+    let pay_url = momo["createTopUp"]["topUp"]["payUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (sim, order) = pay_url.split_once("/momo/pay/").unwrap();
     let sim = sim.to_owned();
     control(format!("{sim}/momo/orders/{order}/pay"), json!({})).await;
@@ -175,7 +178,7 @@ async fn no_credential_reaches_the_log_a_response_or_the_plain_database() {
             json!({"i": {"method": "ZALOPAY", "amount": 100_000}}),
         )
         .await;
-    let pay_url = zalopay["createTopUp"]["payUrl"].as_str().unwrap();
+    let pay_url = zalopay["createTopUp"]["topUp"]["payUrl"].as_str().unwrap();
     let order = pay_url.rsplit('/').next().unwrap();
     control(format!("{sim}/zalopay/orders/{order}/pay"), json!({})).await;
     for via in ["sepay", "casso"] {
@@ -185,7 +188,7 @@ async fn no_credential_reaches_the_log_a_response_or_the_plain_database() {
                 json!({"i": {"method": "BANK_TRANSFER", "amount": 100_000}}),
             )
             .await;
-        let memo = bank["createTopUp"]["transferMemo"].clone();
+        let memo = bank["createTopUp"]["topUp"]["transferMemo"].clone();
         let sent = control(
             format!("{sim}/bank/transfers"),
             json!({"amount": 100_000, "content": memo, "via": via}),

@@ -22,7 +22,7 @@ const CAMPAIGN: &str =
     "query($id: ID!) { campaign(id: $id) { status pauseReason contactCounts { pending done } } }";
 
 const RESUME: &str =
-    "mutation($i: CampaignIdInput!) { resumeCampaign(input: $i) { campaign { status } } }";
+    "mutation($i: ResumeCampaignInput!) { resumeCampaign(input: $i) { campaign { status } } }";
 
 async fn set_status(app: &TestApp, admin: &str, user: &str, status: &str) {
     app.gql_as(

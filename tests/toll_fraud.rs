@@ -339,7 +339,7 @@ async fn an_admin_allowing_a_type_or_prefix_makes_it_callable_and_is_audited() {
 async fn number_of(app: &TestApp, admin: &str, did: &str) -> String {
     app.gql_as(
         admin,
-        "mutation { configureWebhooks { updated } }",
+        "mutation { configureWebhooks(input: {}) { updated } }",
         json!({}),
     )
     .await

@@ -37,7 +37,7 @@ async fn accounts_are_added_tested_and_synced_and_the_token_never_leaves() {
         "the token is never returned"
     );
 
-    let tested = app.gql_as(&admin, &format!("mutation($id: ID!) {{ testTwilioAccount(id: $id) {{ twilioAccount {{ {ACCOUNT_FIELDS} }} }} }}"), json!({"id": id})).await;
+    let tested = app.gql_as(&admin, &format!("mutation($id: ID!) {{ testTwilioAccount(input: {{id: $id}}) {{ twilioAccount {{ {ACCOUNT_FIELDS} }} }} }}"), json!({"id": id})).await;
     tested.assert_ok();
     assert_eq!(
         tested.str("testTwilioAccount.twilioAccount.status"),
@@ -51,7 +51,7 @@ async fn accounts_are_added_tested_and_synced_and_the_token_never_leaves() {
     let synced = app
         .gql_as(
             &admin,
-            "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported updated onTwilio } }",
+            "mutation($id: ID!) { syncTwilioAccount(input: {id: $id}) { imported updated onTwilio } }",
             json!({"id": id}),
         )
         .await;
@@ -60,7 +60,7 @@ async fn accounts_are_added_tested_and_synced_and_the_token_never_leaves() {
     let again = app
         .gql_as(
             &admin,
-            "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported updated } }",
+            "mutation($id: ID!) { syncTwilioAccount(input: {id: $id}) { imported updated } }",
             json!({"id": id}),
         )
         .await;
@@ -108,7 +108,7 @@ async fn accounts_are_added_tested_and_synced_and_the_token_never_leaves() {
     let tested = app
         .gql_as(
             &admin,
-            "mutation($id: ID!) { testTwilioAccount(id: $id) { twilioAccount { status } } }",
+            "mutation($id: ID!) { testTwilioAccount(input: {id: $id}) { twilioAccount { status } } }",
             json!({"id": id}),
         )
         .await;
@@ -131,7 +131,7 @@ async fn wrong_credentials_mark_the_account_in_error_without_echoing_the_token()
         )
         .await;
     let id = r.str("addTwilioAccount.twilioAccount.id");
-    let tested = app.gql_as(&admin, "mutation($id: ID!) { testTwilioAccount(id: $id) { twilioAccount { status lastError } } }", json!({"id": id})).await;
+    let tested = app.gql_as(&admin, "mutation($id: ID!) { testTwilioAccount(input: {id: $id}) { twilioAccount { status lastError } } }", json!({"id": id})).await;
     assert_eq!(
         tested.str("testTwilioAccount.twilioAccount.status"),
         "ERROR"
@@ -159,7 +159,7 @@ async fn purchase_assign_forward_and_release_a_number() {
     let (_, _, user_token, user_id) = app.user().await;
 
     let available = app
-        .gql_as(&admin, "query($a: ID!) { availableNumbers(accountId: $a, country: \"VN\", areaCode: \"28\") { phoneNumber isoCountry } }", json!({"a": account}))
+        .gql_as(&admin, "query($a: ID!) { availableNumbers(twilioAccountId: $a, country: \"VN\", areaCode: \"28\") { phoneNumber isoCountry } }", json!({"a": account}))
         .await;
     available.assert_ok();
     let number = available.data("availableNumbers")[0]["phoneNumber"]
@@ -216,6 +216,38 @@ async fn purchase_assign_forward_and_release_a_number() {
         )
         .await;
     assert_eq!(set.str("setDidForwarding.did.forwardTo"), "+84912345678");
+    // A field left out keeps its value; a blank one clears it.
+    let message_only = app
+        .gql_as(
+            &user_token,
+            forwarding,
+            json!({"i": {"didId": did, "inboundMessage": "Xin chào"}}),
+        )
+        .await;
+    assert_eq!(
+        message_only.str("setDidForwarding.did.forwardTo"),
+        "+84912345678"
+    );
+    assert_eq!(
+        message_only.str("setDidForwarding.did.inboundMessage"),
+        "Xin chào"
+    );
+    let cleared = app
+        .gql_as(
+            &user_token,
+            forwarding,
+            json!({"i": {"didId": did, "forwardTo": ""}}),
+        )
+        .await;
+    assert!(
+        cleared.data("setDidForwarding.did.forwardTo").is_null(),
+        "{:?}",
+        cleared.body
+    );
+    assert_eq!(
+        cleared.str("setDidForwarding.did.inboundMessage"),
+        "Xin chào"
+    );
     let bad = app
         .gql_as(
             &user_token,
@@ -254,7 +286,7 @@ async fn purchase_assign_forward_and_release_a_number() {
         .await;
     assert_eq!(buy.code(), "FORBIDDEN");
 
-    let released = app.gql_as(&admin, "mutation($i: DidInput!) { releaseDid(input: $i) { did { status assignedUserId releasedAt } } }", json!({"i": {"didId": did}})).await;
+    let released = app.gql_as(&admin, "mutation($i: ReleaseDidInput!) { releaseDid(input: $i) { did { status assignedUserId releasedAt } } }", json!({"i": {"didId": did}})).await;
     released.assert_ok();
     assert_eq!(released.str("releaseDid.did.status"), "RELEASED");
     assert!(released.data("releaseDid.did.assignedUserId").is_null());
@@ -302,7 +334,7 @@ async fn configure_webhooks_re_points_every_number() {
     let account = app.add_carrier_account(&admin, &carrier).await;
     app.gql_as(
         &admin,
-        "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported } }",
+        "mutation($id: ID!) { syncTwilioAccount(input: {id: $id}) { imported } }",
         json!({"id": account}),
     )
     .await
@@ -310,7 +342,7 @@ async fn configure_webhooks_re_points_every_number() {
     let r = app
         .gql_as(
             &admin,
-            "mutation { configureWebhooks { publicUrl updated failed { phoneNumber error } } }",
+            "mutation { configureWebhooks(input: {}) { publicUrl updated failed { phoneNumber error } } }",
             json!({}),
         )
         .await;
@@ -521,7 +553,7 @@ async fn inbound_calls_forward_play_or_reject() {
     let account = app.add_carrier_account(&admin, &carrier).await;
     app.gql_as(
         &admin,
-        "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported } }",
+        "mutation($id: ID!) { syncTwilioAccount(input: {id: $id}) { imported } }",
         json!({"id": account}),
     )
     .await
@@ -557,7 +589,7 @@ async fn inbound_calls_forward_play_or_reject() {
     // A forwarded leg shows the number as caller ID, which needs a tested (ACTIVE) account.
     app.gql_as(
         &admin,
-        "mutation($id: ID!) { testTwilioAccount(id: $id) { twilioAccount { status } } }",
+        "mutation($id: ID!) { testTwilioAccount(input: {id: $id}) { twilioAccount { status } } }",
         json!({"id": account}),
     )
     .await
@@ -651,7 +683,7 @@ async fn number_health_is_computed_and_idle_numbers_are_released() {
     let account = app.add_carrier_account(&admin, &carrier).await;
     app.gql_as(
         &admin,
-        "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported } }",
+        "mutation($id: ID!) { syncTwilioAccount(input: {id: $id}) { imported } }",
         json!({"id": account}),
     )
     .await
@@ -850,13 +882,13 @@ async fn accounts_can_be_updated_and_removed_only_when_empty() {
     .assert_ok();
     app.gql_as(
         &admin,
-        "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported } }",
+        "mutation($id: ID!) { syncTwilioAccount(input: {id: $id}) { imported } }",
         json!({"id": account}),
     )
     .await
     .assert_ok();
     let remove =
-        "mutation($i: RemoveTwilioAccountInput!) { removeTwilioAccount(input: $i) { removedId } }";
+        "mutation($i: DeleteTwilioAccountInput!) { deleteTwilioAccount(input: $i) { deletedId } }";
     assert_eq!(
         app.gql_as(&admin, remove, json!({"i": {"id": account}}))
             .await
@@ -881,14 +913,14 @@ async fn accounts_can_be_updated_and_removed_only_when_empty() {
     let unassigned = app
         .gql_as(
             &admin,
-            "mutation($i: DidInput!) { unassignDid(input: $i) { did { assignedUserId } } }",
+            "mutation($i: UnassignDidInput!) { unassignDid(input: $i) { did { assignedUserId } } }",
             json!({"i": {"didId": did}}),
         )
         .await;
     assert!(unassigned.data("unassignDid.did.assignedUserId").is_null());
     app.gql_as(
         &admin,
-        "mutation($i: DidInput!) { releaseDid(input: $i) { did { status } } }",
+        "mutation($i: ReleaseDidInput!) { releaseDid(input: $i) { did { status } } }",
         json!({"i": {"didId": did}}),
     )
     .await

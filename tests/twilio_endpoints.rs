@@ -36,7 +36,7 @@ async fn listener() -> (String, Arc<Mutex<Vec<String>>>) {
 
 const UPDATE: &str = "mutation($i: UpdateTwilioAccountInput!) { updateTwilioAccount(input: $i) { twilioAccount { apiBaseUrl status } } }";
 const TEST: &str =
-    "mutation($id: ID!) { testTwilioAccount(id: $id) { twilioAccount { status lastError } } }";
+    "mutation($id: ID!) { testTwilioAccount(input: {id: $id}) { twilioAccount { status lastError } } }";
 
 #[tokio::test]
 async fn an_admin_cannot_send_an_accounts_token_to_a_url_of_their_choice() {
@@ -102,7 +102,7 @@ async fn an_admin_cannot_send_an_accounts_token_to_a_url_of_their_choice() {
     let synced = app
         .gql_as(
             &admin,
-            "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported } }",
+            "mutation($id: ID!) { syncTwilioAccount(input: {id: $id}) { imported } }",
             json!({"id": id}),
         )
         .await;

@@ -169,7 +169,7 @@ async fn users_are_paged_with_keyset_cursors_and_filters() {
     for _ in 0..3 {
         app.user().await;
     }
-    let page = "query($after: String, $filter: UsersFilter) { users(first: 2, after: $after, filter: $filter) {
+    let page = "query($after: String, $filter: UserFilter) { users(first: 2, after: $after, filter: $filter) {
         edges { cursor node { email role } } pageInfo { hasNextPage endCursor } } }";
     let first = app
         .gql_as(&admin, page, json!({"filter": {"role": "USER"}}))

@@ -155,7 +155,7 @@ async fn a_new_or_removed_auth_token_takes_effect_on_the_next_webhook() {
     assert!(post("3", new_token).await.is_success());
 
     let remove =
-        "mutation($i: RemoveTwilioAccountInput!) { removeTwilioAccount(input: $i) { removedId } }";
+        "mutation($i: DeleteTwilioAccountInput!) { deleteTwilioAccount(input: $i) { deletedId } }";
     app.gql_as(&admin, remove, json!({"i": {"id": account}}))
         .await
         .assert_ok();

@@ -170,7 +170,7 @@ pub async fn start_all(world: &World, fleet: &Fleet) -> anyhow::Result<()> {
         world
             .gql(
                 Some(token),
-                "mutation($i: CampaignIdInput!) { startCampaign(input: $i) { campaign { status } } }",
+                "mutation($i: StartCampaignInput!) { startCampaign(input: $i) { campaign { status } } }",
                 json!({"i": {"id": id}}),
             )
             .await?;

@@ -22,7 +22,7 @@ use crate::support::{
     Row, Scratch, World,
 };
 
-const QUERY: &str = "query($f: CallsFilter) { calls(first: 50, filter: $f) {
+const QUERY: &str = "query($f: CallFilter) { calls(first: 50, filter: $f) {
     edges { node { id to status durationSecs createdAt } } pageInfo { hasNextPage endCursor } } }";
 
 pub async fn run() -> anyhow::Result<Vec<Row>> {

@@ -75,7 +75,7 @@ async fn measure(url: String, contacts: usize, calls: usize) -> anyhow::Result<(
     world
         .gql(
             Some(token),
-            "mutation($i: CampaignIdInput!) { startCampaign(input: $i) { campaign { status } } }",
+            "mutation($i: StartCampaignInput!) { startCampaign(input: $i) { campaign { status } } }",
             json!({"i": {"id": id}}),
         )
         .await?;

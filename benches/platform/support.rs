@@ -382,7 +382,7 @@ impl World {
             .await?;
         let id = string_at(&r, "register.user.id")?;
         self.admin(
-            "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { id } }",
+            "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { entry { id } } }",
             json!({"i": {"userId": id, "amount": balance, "reason": "bench balance"}}),
         )
         .await?;
@@ -475,13 +475,13 @@ impl Carrier {
         let id = string_at(&r, "addTwilioAccount.twilioAccount.id")?;
         world
             .admin(
-                "mutation($id: ID!) { testTwilioAccount(id: $id) { twilioAccount { status } } }",
+                "mutation($id: ID!) { testTwilioAccount(input: {id: $id}) { twilioAccount { status } } }",
                 json!({"id": id}),
             )
             .await?;
         world
             .admin(
-                "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported } }",
+                "mutation($id: ID!) { syncTwilioAccount(input: {id: $id}) { imported } }",
                 json!({"id": id}),
             )
             .await?;

@@ -202,7 +202,7 @@ before(async () => {
   const reg = (await gql(null, `mutation($i: RegisterInput!) { register(input: $i) { accessToken user { id } } }`,
     { i: { email: fixture.email, password: fixture.password, name: "Dashboard Tester" } })).register;
   fixture.token = reg.accessToken;
-  await gql(admin, `mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { id } }`,
+  await gql(admin, `mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { entry { id } } }`,
     { i: { userId: reg.user.id, amount: 1_000_000, reason: "browser test" } });
   const dids = (await gql(admin, `{ dids(first: 50, filter: { unassigned: true, status: ACTIVE }) { nodes { id phoneNumber } } }`)).dids.nodes;
   assert.ok(dids.length, "no unassigned ACTIVE number to use as caller ID");
@@ -339,7 +339,7 @@ test("the dashboard signs in, opens a campaign and shows its calls live", async 
 
     // Start it now: everything that follows reaches the page through its subscriptions.
     const started = await gql(fixture.token,
-      `mutation($i: CampaignIdInput!) { startCampaign(input: $i) { campaign { status } } }`,
+      `mutation($i: StartCampaignInput!) { startCampaign(input: $i) { campaign { status } } }`,
       { i: { id: fixture.campaignId } });
     log("startCampaign ->", started.startCampaign.campaign.status);
 

@@ -87,7 +87,7 @@ answer=$(curl -sS "$url/graphql" -H "authorization: Bearer $token" \
   -F "0=@$csv;type=text/csv;filename=contacts.csv")
 data "$answer" .importContacts.importReport
 
-gql 'mutation($input: CampaignIdInput!) { startCampaign(input: $input) { campaign { status } } }' \
+gql 'mutation($input: StartCampaignInput!) { startCampaign(input: $input) { campaign { status } } }' \
   "$(jq -nc --arg id "$campaign" '{input: {id: $id}}')" .startCampaign.campaign
 
 stats='query($id: ID!) { campaign(id: $id) { status stats {

@@ -56,7 +56,7 @@ STEPS = [
     ("admin-assign-number", "admin", None),
     ("my-numbers", "admin", None),
     ("admin-adjust-balance", "admin", None),
-    ("create-top-up", "admin", lambda d: ensure(d["createTopUp"]["payUrl"], "no payUrl")),
+    ("create-top-up", "admin", lambda d: ensure(d["createTopUp"]["topUp"]["payUrl"], "no payUrl")),
     ("create-campaign", "admin", lambda d: {"CAMPAIGN_ID": d["createCampaign"]["campaign"]["id"]}),
     ("import-contacts", "admin", lambda d: ensure(d["importContacts"]["importReport"]["added"] == 3, "3 contacts")),
     ("preflight", "admin", lambda d: ensure(d["campaignPreflight"]["ready"], "preflight not ready")),

@@ -29,7 +29,7 @@ MY_NUMBERS = "{ myDids(first: 50) { nodes { id status } } }"
 CREATE = "mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { campaign { id } } }"
 IMPORT = """mutation($input: ImportContactsInput!) {
   importContacts(input: $input) { importReport { added invalidCount } } }"""
-START = "mutation($input: CampaignIdInput!) { startCampaign(input: $input) { campaign { status } } }"
+START = "mutation($input: StartCampaignInput!) { startCampaign(input: $input) { campaign { status } } }"
 CALL_UPDATED = """subscription($campaignId: ID) {
   callUpdated(campaignId: $campaignId) { id contactId to status attempt durationSecs digits cost } }"""
 STATS = """query($id: ID!) { campaign(id: $id) { status stats {

@@ -142,7 +142,7 @@ const watch = (async () => {
 // The subscription goes out as soon as the server acknowledges the connection: start only then,
 // so that no call's first events are missed.
 await ready;
-await gql("mutation($input: CampaignIdInput!) { startCampaign(input: $input) { campaign { status } } }", {
+await gql("mutation($input: StartCampaignInput!) { startCampaign(input: $input) { campaign { status } } }", {
   input: { id: campaignId },
 });
 await watch;

@@ -1,6 +1,7 @@
 //! The `audit_log` table.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -46,14 +47,22 @@ impl AuditEntry {
         before: Option<i64>,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
-        let mut query = audit_log::table
+        let mut query = Self::filtered()
             .select(Self::as_select())
             .order(audit_log::id.desc())
-            .limit(limit)
-            .into_boxed();
+            .limit(limit);
         if let Some(before) = before {
             query = query.filter(audit_log::id.lt(before));
         }
         query.load(conn).await
+    }
+
+    /// How many rows the list's filter matches, for its `totalCount`.
+    pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+        Self::filtered().count().get_result(conn).await
+    }
+
+    fn filtered() -> audit_log::BoxedQuery<'static, Pg> {
+        audit_log::table.into_boxed()
     }
 }

@@ -32,3 +32,7 @@ pub async fn page(state: &AppState, before: Option<i64>, limit: i64) -> AppResul
     let mut conn = state.conn().await?;
     Ok(AuditEntry::page(&mut conn, before, limit).await?)
 }
+
+pub async fn count(state: AppState) -> AppResult<i64> {
+    Ok(AuditEntry::count(&mut *state.conn().await?).await?)
+}

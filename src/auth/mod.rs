@@ -3,6 +3,7 @@
 pub mod graphql;
 pub mod jobs;
 pub mod model;
+pub mod reset;
 pub mod service;
 pub mod throttle;
 pub mod tokens;
@@ -27,6 +28,8 @@ pub enum AuthError {
     SignupDisabled,
     #[error("current password is wrong")]
     WrongCurrentPassword,
+    #[error("this reset link is unknown, used or expired; ask an administrator for a new one")]
+    InvalidResetToken,
 }
 
 impl From<AuthError> for crate::error::AppError {
@@ -47,6 +50,7 @@ impl From<AuthError> for crate::error::AppError {
             AuthError::WrongCurrentPassword => {
                 AppError::bad_input("currentPassword", err.to_string())
             }
+            AuthError::InvalidResetToken => AppError::bad_input("token", err.to_string()),
         }
     }
 }

@@ -169,7 +169,7 @@ pub async fn authenticate(state: &AppState, access_token: &str) -> AppResult<Vie
     })
 }
 
-async fn start_session(
+pub(super) async fn start_session(
     state: &AppState,
     conn: &mut AsyncPgConnection,
     user: User,

@@ -115,6 +115,10 @@ pub async fn list(
     Ok(Entry::page(&mut *state.conn().await?, filter, after, limit).await?)
 }
 
+pub async fn count(state: AppState, filter: LedgerFilter) -> AppResult<i64> {
+    Ok(Entry::count(&mut *state.conn().await?, &filter).await?)
+}
+
 /// What the charged calls of a campaign (or one call) have cost so far.
 pub async fn charged(
     conn: &mut AsyncPgConnection,

@@ -1,6 +1,5 @@
 //! `calls`, `call` with its timeline, and `callUpdated`.
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Subscription, ID};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
@@ -13,21 +12,71 @@ use super::model::{
 use super::service;
 use super::status::EVENT_CALL_UPDATED;
 use crate::billing::loaders::{CallMoney, CallMoneyLoader};
-use crate::graphql::context::ContextExt;
+use crate::campaigns::graphql::CampaignNode;
+use crate::campaigns::loaders::CampaignsById;
+use crate::dids;
+use crate::dids::graphql::DidNode;
+use crate::dids::loaders::DidsById;
+use crate::graphql::context::{load_one, ContextExt};
 use crate::graphql::ids::parse_id;
-use crate::graphql::pagination::Page;
+use crate::graphql::pagination::{List, Page};
+use crate::graphql::Vnd;
 
 pub struct CallNode(pub Call);
 
+/// Who answered a call, as the carrier's answering-machine detection judged it.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnsweredBy {
+    /// A person answered.
+    Human,
+    /// A machine answered; detection stopped at its greeting, before any beep.
+    MachineStart,
+    /// A machine answered; its greeting ended with a beep.
+    MachineEndBeep,
+    /// A machine answered; its greeting ended in silence.
+    MachineEndSilence,
+    /// A machine answered; its greeting ended some other way.
+    MachineEndOther,
+    /// A fax machine answered.
+    Fax,
+    /// Detection could not tell who answered.
+    Unknown,
+    /// A value this version of the server does not know.
+    Other,
+}
+
+impl AnsweredBy {
+    /// Twilio's `AnsweredBy` value, as stored in `calls.answered_by`.
+    pub fn from_twilio(raw: &str) -> Self {
+        match raw {
+            "human" => Self::Human,
+            "machine_start" => Self::MachineStart,
+            "machine_end_beep" => Self::MachineEndBeep,
+            "machine_end_silence" => Self::MachineEndSilence,
+            "machine_end_other" => Self::MachineEndOther,
+            "fax" => Self::Fax,
+            "unknown" => Self::Unknown,
+            _ => Self::Other,
+        }
+    }
+}
+
 #[derive(SimpleObject)]
+/// One event of a call's timeline: a status report, a key press or a machine detection.
 pub struct CallEventView {
+    /// What kind of event it is.
     pub kind: EventKind,
+    /// Where the event came from.
     pub source: EventSource,
+    /// The call status the event reported, for STATUS events.
     pub status: Option<String>,
+    /// The carrier's sequence number of the callback, when it sent one.
     pub sequence_number: Option<i32>,
     /// False when the event arrived late or twice and changed nothing.
     pub applied: bool,
+    /// The event's raw details as JSON, such as the digits pressed.
     pub detail: async_graphql::Json<serde_json::Value>,
+    /// When the event happened (RFC 3339 UTC).
     pub occurred_at: DateTime<Utc>,
 }
 
@@ -45,62 +94,97 @@ impl From<CallEvent> for CallEventView {
     }
 }
 
+/// One outbound phone call: a campaign's attempt at a contact, or an extra leg (a menu transfer or a forwarded inbound call).
 #[Object(name = "Call")]
 impl CallNode {
-    async fn id(&self) -> ID {
+    /// The call's id.
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The campaign that placed this call; null for inbound and forwarded calls.
+    #[graphql(complexity = "crate::graphql::cost::BATCHED + child_complexity")]
+    async fn campaign(&self, ctx: &Context<'_>) -> Result<Option<CampaignNode>> {
+        let Some(id) = self.0.campaign_id else {
+            return Ok(None);
+        };
+        Ok(load_one(ctx, id, CampaignsById).await?.map(CampaignNode))
+    }
+    /// The number of ours this call used, when you hold it now (an ADMIN sees every one).
+    #[graphql(complexity = "crate::graphql::cost::BATCHED + child_complexity")]
+    async fn did(&self, ctx: &Context<'_>) -> Result<Option<DidNode>> {
+        let Some(id) = self.0.did_id else {
+            return Ok(None);
+        };
+        let viewer = ctx.viewer()?;
+        let did = load_one(ctx, id, DidsById).await?;
+        Ok(did
+            .filter(|d| dids::loaders::visible(d, viewer))
+            .map(DidNode))
+    }
+    /// The campaign that placed the call; null for extra legs (transfers, forwards).
     async fn campaign_id(&self) -> Option<ID> {
         self.0.campaign_id.map(|id| ID(id.to_string()))
     }
+    /// The campaign contact called; null for extra legs.
     async fn contact_id(&self) -> Option<ID> {
         self.0.contact_id.map(|id| ID(id.to_string()))
     }
+    /// Which attempt at the contact this was, from 1; null for extra legs.
     async fn attempt(&self) -> Option<i32> {
         self.0.attempt
     }
+    /// Whether the call was placed by the platform or received.
     async fn direction(&self) -> CallDirection {
         self.0.direction
     }
+    /// The caller ID, E.164 such as +84901234567.
     async fn from(&self) -> &str {
         &self.0.from_number
     }
+    /// The number called, E.164 such as +84901234567.
     async fn to(&self) -> &str {
         &self.0.to_number
     }
+    /// Where the call is now.
     async fn status(&self) -> CallStatus {
         self.0.status
     }
-    async fn answered_by(&self) -> Option<&str> {
-        self.0.answered_by.as_deref()
+    /// What the carrier's answering-machine detection heard; null without detection.
+    async fn answered_by(&self) -> Option<AnsweredBy> {
+        self.0.answered_by.as_deref().map(AnsweredBy::from_twilio)
     }
+    /// Length of the call in seconds, once it ended.
     async fn duration_secs(&self) -> Option<i32> {
         self.0.duration_secs
     }
-    /// VND charged for this call (0 until it ends, and for calls that cost nothing).
+    /// Đồng (VND) charged for this call (0 until it ends, and for calls that cost nothing).
     #[graphql(complexity = "crate::graphql::cost::BATCHED + child_complexity")]
-    async fn cost(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(self.money(ctx).await?.charged)
+    async fn cost(&self, ctx: &Context<'_>) -> Result<Vnd> {
+        Ok(Vnd(self.money(ctx).await?.charged))
     }
-    /// VND per minute this call is billed at (the rate when it was dispatched).
+    /// Đồng (VND) per minute this call is billed at (the rate when it was dispatched); null if it was never priced.
     #[graphql(complexity = "crate::graphql::cost::BATCHED + child_complexity")]
-    async fn price_per_minute(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
-        Ok(self.money(ctx).await?.rate.map(|r| r.per_minute))
+    async fn price_per_minute(&self, ctx: &Context<'_>) -> Result<Option<Vnd>> {
+        Ok(self.money(ctx).await?.rate.map(|r| Vnd(r.per_minute)))
     }
-    /// VND held for this call while it is in progress.
+    /// Đồng (VND) held from the owner's balance for this call while it is in progress.
     #[graphql(complexity = "crate::graphql::cost::BATCHED + child_complexity")]
-    async fn held(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(self.money(ctx).await?.held)
+    async fn held(&self, ctx: &Context<'_>) -> Result<Vnd> {
+        Ok(Vnd(self.money(ctx).await?.held))
     }
+    /// Twilio's Call SID, once Twilio accepted the call.
     async fn twilio_sid(&self) -> Option<&str> {
         self.0.twilio_sid.as_deref()
     }
+    /// When the call was created (RFC 3339 UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the call was answered (RFC 3339 UTC).
     async fn answered_at(&self) -> Option<DateTime<Utc>> {
         self.0.answered_at
     }
+    /// When the call ended (RFC 3339 UTC).
     async fn ended_at(&self) -> Option<DateTime<Utc>> {
         self.0.ended_at
     }
@@ -146,13 +230,28 @@ impl CallNode {
     }
 }
 
+/// What `exportCalls` takes.
 #[derive(InputObject, Default)]
+pub struct ExportCallsInput {
+    /// Only calls matching this; omit for all of yours (an ADMIN gets everyone's).
+    pub filter: Option<CallsFilter>,
+}
+
+#[derive(InputObject, Default)]
+#[graphql(name = "CallFilter")]
+/// Narrows a list of calls; all given conditions must hold.
 pub struct CallsFilter {
+    /// Only calls of this campaign (yours, or any for an ADMIN).
     pub campaign_id: Option<ID>,
+    /// Only calls in this status.
     pub status: Option<CallStatus>,
+    /// Only calls to exactly this E.164 number, such as +84901234567.
     pub to: Option<String>,
+    /// Only calls from exactly this E.164 number, such as +84901234567.
     pub from: Option<String>,
+    /// Only calls created at or after this instant (RFC 3339 UTC).
     pub since: Option<DateTime<Utc>>,
+    /// Only calls created before this instant (RFC 3339 UTC).
     pub until: Option<DateTime<Utc>>,
 }
 
@@ -181,30 +280,37 @@ pub struct CallsQuery;
 
 #[Object]
 impl CallsQuery {
-    /// Your calls, newest first (admins see everyone's).
+    /// Your calls, newest first (an ADMIN sees everyone's).
     #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
     async fn calls(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
-        filter: Option<CallsFilter>,
-    ) -> Result<Connection<String, CallNode>> {
+        #[graphql(desc = "Only calls matching this; omit for all.")] filter: Option<CallsFilter>,
+    ) -> Result<List<CallNode>> {
         let page = Page::parse(first, after)?;
-        let filter = CallsFilter::parse(filter)?;
+        let filter =
+            service::scoped(ctx.state(), ctx.viewer()?, CallsFilter::parse(filter)?).await?;
         let rows = service::page(
             ctx.state(),
-            ctx.viewer()?,
-            filter,
+            &filter,
             page.after_parsed()?,
             page.fetch_limit(),
         )
         .await?;
-        Ok(page.connection(rows, |c| c.id.to_string(), CallNode))
+        let count = service::count(ctx.state().clone(), filter);
+        Ok(page.connection(rows, |c| c.id.to_string(), CallNode, count))
     }
 
     #[graphql(complexity = "crate::graphql::cost::LOOKUP + child_complexity")]
-    async fn call(&self, ctx: &Context<'_>, id: ID) -> Result<CallNode> {
+    /// One call by id, for its owner or an ADMIN (NOT_FOUND for anyone else).
+    async fn call(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The call's id.")] id: ID,
+    ) -> Result<CallNode> {
         Ok(CallNode(
             service::get(ctx.state(), ctx.viewer()?, parse_id("id", &id)?).await?,
         ))
@@ -212,9 +318,11 @@ impl CallsQuery {
 }
 
 #[derive(SimpleObject)]
+/// Where to download a calls export.
 pub struct ExportCallsPayload {
     /// A CSV download of the matching calls; needs no other credentials, expires soon.
     pub url: String,
+    /// When the link stops working, 15 minutes after it was made (RFC 3339 UTC).
     pub expires_at: DateTime<Utc>,
 }
 
@@ -223,13 +331,13 @@ pub struct CallsMutation;
 
 #[Object]
 impl CallsMutation {
-    /// A short-lived link to a CSV of your calls matching the filter (streams any number of rows).
+    /// A 15-minute link to a CSV of your calls matching the filter (an ADMIN's covers everyone's); streams any number of rows.
     async fn export_calls(
         &self,
         ctx: &Context<'_>,
-        filter: Option<CallsFilter>,
+        #[graphql(desc = "What to do: see `ExportCallsInput`.")] input: ExportCallsInput,
     ) -> Result<ExportCallsPayload> {
-        let filter = CallsFilter::parse(filter)?;
+        let filter = CallsFilter::parse(input.filter)?;
         let (url, expires_at) = super::export::link(ctx.state(), ctx.viewer()?, filter).await?;
         Ok(ExportCallsPayload { url, expires_at })
     }
@@ -240,11 +348,13 @@ pub struct CallsSubscription;
 
 #[Subscription]
 impl CallsSubscription {
-    /// A call each time its status changes. Users see only their calls; an admin may leave out
-    /// `campaignId` to see every call.
+    /// A call each time its status changes: your calls only, or every call for an ADMIN.
     async fn call_updated(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only calls of this campaign; omit for all your calls (an ADMIN gets everyone's)."
+        )]
         campaign_id: Option<ID>,
     ) -> Result<impl Stream<Item = CallNode>> {
         let viewer = ctx.viewer()?.clone();

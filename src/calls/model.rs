@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -13,38 +14,59 @@ use crate::phone::E164;
 use crate::text_enum;
 
 text_enum! {
+    /// Where a call is, as Twilio reports it; a call only moves forward.
     pub enum CallStatus {
+        /// Created, not yet accepted by the carrier.
         Queued => "QUEUED",
+        /// The carrier started dialing.
         Initiated => "INITIATED",
+        /// The callee's phone is ringing.
         Ringing => "RINGING",
+        /// Answered and connected.
         InProgress => "IN_PROGRESS",
+        /// Answered, then ended normally (by a person or a machine).
         Completed => "COMPLETED",
+        /// The line was busy.
         Busy => "BUSY",
+        /// Nobody answered.
         NoAnswer => "NO_ANSWER",
+        /// Could not be placed or connected.
         Failed => "FAILED",
+        /// Canceled before it was answered, by the platform or the carrier.
         Canceled => "CANCELED",
     }
 }
 
 text_enum! {
+    /// Who placed a call.
     pub enum CallDirection {
+        /// Placed by the platform.
         Outbound => "OUTBOUND",
+        /// Received on one of the platform's numbers.
         Inbound => "INBOUND",
     }
 }
 
 text_enum! {
+    /// Where a call event came from.
     pub enum EventSource {
+        /// A Twilio callback.
         Webhook => "WEBHOOK",
+        /// The server asking Twilio about a call whose callbacks did not arrive.
         Reconcile => "RECONCILE",
+        /// The dispatcher placing (or failing to place) the call.
         Dispatch => "DISPATCH",
     }
 }
 
 text_enum! {
+    /// What a call event is about.
     pub enum EventKind {
+        /// A change of the call's status.
         Status => "STATUS",
+        /// Keys the callee pressed.
         Gather => "GATHER",
+        /// The answering-machine detection result.
         Amd => "AMD",
     }
 }
@@ -284,11 +306,23 @@ impl Call {
         after: Option<Uuid>,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
-        let mut query = calls::table
+        let mut query = Self::filtered(filter)
             .order(calls::id.desc())
             .limit(limit)
-            .select(Self::as_select())
-            .into_boxed();
+            .select(Self::as_select());
+        if let Some(after) = after {
+            query = query.filter(calls::id.lt(after));
+        }
+        query.load(conn).await
+    }
+
+    /// How many calls the filter matches, for a list's `totalCount`.
+    pub async fn count(conn: &mut AsyncPgConnection, filter: &CallFilter) -> QueryResult<i64> {
+        Self::filtered(filter).count().get_result(conn).await
+    }
+
+    fn filtered(filter: &CallFilter) -> calls::BoxedQuery<'static, Pg> {
+        let mut query = calls::table.into_boxed();
         if let Some(owner) = filter.owner_id {
             query = query.filter(calls::owner_id.eq(owner));
         }
@@ -310,10 +344,7 @@ impl Call {
         if let Some(until) = filter.until {
             query = query.filter(calls::created_at.lt(until));
         }
-        if let Some(after) = after {
-            query = query.filter(calls::id.lt(after));
-        }
-        query.load(conn).await
+        query
     }
 
     pub async fn events(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<CallEvent>> {

@@ -20,21 +20,35 @@ pub async fn get(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Call>
     Ok(call)
 }
 
-pub async fn page(
+/// The filter as this viewer may use it: their own calls unless they are an admin, and NOT_FOUND
+/// for someone else's campaign rather than an empty list that confirms it exists.
+pub async fn scoped(
     state: &AppState,
     viewer: &Viewer,
     mut filter: CallFilter,
-    after: Option<Uuid>,
-    limit: i64,
-) -> AppResult<Vec<Call>> {
+) -> AppResult<CallFilter> {
     if !viewer.is_admin() {
         filter.owner_id = Some(viewer.id);
     }
     if let Some(campaign) = filter.campaign_id {
-        // Someone else's campaign id yields NOT_FOUND, not an empty list that confirms it exists.
         crate::campaigns::service::get(state, viewer, campaign).await?;
     }
-    Ok(Call::page(&mut *state.conn().await?, &filter, after, limit).await?)
+    Ok(filter)
+}
+
+/// A page of a filter from `scoped`.
+pub async fn page(
+    state: &AppState,
+    filter: &CallFilter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> AppResult<Vec<Call>> {
+    Ok(Call::page(&mut *state.conn().await?, filter, after, limit).await?)
+}
+
+/// How many calls a filter from `scoped` matches.
+pub async fn count(state: AppState, filter: CallFilter) -> AppResult<i64> {
+    Ok(Call::count(&mut *state.conn().await?, &filter).await?)
 }
 
 pub async fn events(state: &AppState, call_id: Uuid) -> AppResult<Vec<CallEvent>> {

@@ -1,9 +1,11 @@
 //! Campaigns: what to say, to whom, when, how fast, with what consent; and their lifecycle.
 
 pub mod autopause;
+pub mod cloning;
 pub mod contacts;
 pub mod graphql;
 pub mod jobs;
+pub mod listing;
 pub mod loaders;
 pub mod model;
 pub mod preflight;
@@ -11,5 +13,6 @@ pub mod progress;
 pub mod service;
 pub mod settings;
 pub mod stats;
+pub mod voices;
 
 pub use model::{Campaign, CampaignStatus};

@@ -1,6 +1,7 @@
 //! The `campaigns` table.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -11,12 +12,19 @@ use crate::db::schema::campaigns;
 use crate::text_enum;
 
 text_enum! {
+    /// Where a campaign is in its lifecycle: DRAFT, then SCHEDULED or RUNNING, PAUSED and back, then COMPLETED or CANCELLED.
     pub enum CampaignStatus {
+        /// Being set up: can be edited, given contacts and deleted; nothing is dialed.
         Draft => "DRAFT",
+        /// Started, waiting for schedule.startAt.
         Scheduled => "SCHEDULED",
+        /// Dialing its contacts.
         Running => "RUNNING",
+        /// Stopped by hand or by itself (see pauseReason); can be edited and resumed.
         Paused => "PAUSED",
+        /// No contact is left to call.
         Completed => "COMPLETED",
+        /// Stopped for good by its owner or an admin.
         Cancelled => "CANCELLED",
     }
 }
@@ -113,6 +121,15 @@ impl Campaign {
             .await
     }
 
+    /// Several campaigns in one statement, for a page's edges to their campaigns.
+    pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Self>> {
+        campaigns::table
+            .filter(campaigns::id.eq_any(ids))
+            .select(Self::as_select())
+            .load(conn)
+            .await
+    }
+
     pub async fn find_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Self> {
         campaigns::table
             .find(id)
@@ -177,11 +194,23 @@ impl Campaign {
         after: Option<Uuid>,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
-        let mut query = campaigns::table
+        let mut query = Self::filtered(filter)
             .order(campaigns::id.desc())
             .limit(limit)
-            .select(Self::as_select())
-            .into_boxed();
+            .select(Self::as_select());
+        if let Some(after) = after {
+            query = query.filter(campaigns::id.lt(after));
+        }
+        query.load(conn).await
+    }
+
+    /// How many rows the list's filter matches, for its `totalCount`.
+    pub async fn count(conn: &mut AsyncPgConnection, filter: &CampaignFilter) -> QueryResult<i64> {
+        Self::filtered(filter).count().get_result(conn).await
+    }
+
+    fn filtered(filter: &CampaignFilter) -> campaigns::BoxedQuery<'static, Pg> {
+        let mut query = campaigns::table.into_boxed();
         if let Some(owner) = filter.owner_id {
             query = query.filter(campaigns::owner_id.eq(owner));
         }
@@ -198,9 +227,6 @@ impl Campaign {
             );
             query = query.filter(campaigns::name.ilike(pattern));
         }
-        if let Some(after) = after {
-            query = query.filter(campaigns::id.lt(after));
-        }
-        query.load(conn).await
+        query
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
-use super::model::{Campaign, CampaignFields, CampaignFilter, CampaignStatus};
+use super::model::{Campaign, CampaignFields, CampaignStatus};
 use super::preflight::{self, Preflight};
 use super::settings::{AmdMode, ConsentBasis, Menu, Message, RetryOutcome, Schedule};
 use crate::app::AppState;
@@ -49,7 +49,7 @@ fn json<T: serde::Serialize>(value: &T) -> AppResult<serde_json::Value> {
 }
 
 /// Merges `input` over `base` and checks every field.
-async fn build_fields(
+pub(super) async fn build_fields(
     conn: &mut AsyncPgConnection,
     owner: Uuid,
     base: Option<&Campaign>,
@@ -294,19 +294,6 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<()
     }
     Campaign::delete(&mut *state.conn().await?, id).await?;
     Ok(())
-}
-
-pub async fn page(
-    state: &AppState,
-    viewer: &Viewer,
-    mut filter: CampaignFilter,
-    after: Option<Uuid>,
-    limit: i64,
-) -> AppResult<Vec<Campaign>> {
-    if !viewer.is_admin() {
-        filter.owner_id = Some(viewer.id);
-    }
-    Ok(Campaign::page(&mut *state.conn().await?, &filter, after, limit).await?)
 }
 
 pub async fn preflight(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Preflight> {

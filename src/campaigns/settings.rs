@@ -14,28 +14,43 @@ pub const DEFAULT_LANGUAGE: &str = "vi-VN";
 pub const MAX_MESSAGE_CHARS: usize = 3000;
 
 text_enum! {
+    /// What a menu key does.
     pub enum MenuAction {
+        /// Connects the callee to transferTo; the transfer leg is charged to the owner.
         Transfer => "TRANSFER",
+        /// Puts the callee on the owner's do-not-call list and ends the call.
         OptOut => "OPT_OUT",
+        /// Plays the message again.
         Replay => "REPLAY",
+        /// Records the key (see Call.digits), thanks the callee and ends the call.
         RecordDigits => "RECORD_DIGITS",
+        /// Ends the call.
         Hangup => "HANGUP",
     }
 }
 
 text_enum! {
+    /// What a campaign does when an answering machine picks up.
     pub enum AmdMode {
+        /// No machine detection: the message and menu play to whoever answers.
         Off => "OFF",
+        /// Detects machines and hangs up on them.
         HangUpOnMachine => "HANG_UP_ON_MACHINE",
+        /// Detects machines and plays them the message once, without the menu.
         LeaveMessage => "LEAVE_MESSAGE",
     }
 }
 
 text_enum! {
+    /// The basis on which callees agreed to be called.
     pub enum ConsentBasis {
+        /// Consent given in writing (signed form, online opt-in).
         ExpressWritten => "EXPRESS_WRITTEN",
+        /// Consent given by voice.
         ExpressOral => "EXPRESS_ORAL",
+        /// An existing customer relationship.
         ExistingCustomer => "EXISTING_CUSTOMER",
+        /// Calls about a transaction the callee made.
         Transactional => "TRANSACTIONAL",
     }
 }
@@ -43,9 +58,13 @@ text_enum! {
 text_enum! {
     /// Outcomes a campaign may retry.
     pub enum RetryOutcome {
+        /// The line was busy.
         Busy => "BUSY",
+        /// Nobody answered.
         NoAnswer => "NO_ANSWER",
+        /// The call failed to connect.
         Failed => "FAILED",
+        /// An answering machine or fax answered.
         Machine => "MACHINE",
     }
 }
@@ -115,10 +134,10 @@ impl Message {
         if !(1..=5).contains(&self.repeat) {
             return Err(AppError::bad_input("message.repeat", "1 to 5"));
         }
-        if self.voice.len() > 64 || self.language.len() > 16 {
+        if !super::voices::matches(&self.voice, &self.language) {
             return Err(AppError::bad_input(
                 "message.voice",
-                "unknown voice or language",
+                "not a voice of that language: see the voices query",
             ));
         }
         Ok(())

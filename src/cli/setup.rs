@@ -82,7 +82,7 @@ pub async fn run(config: Config, reset: bool) -> anyhow::Result<()> {
         })
     })?;
     let emulator = super::simulated::start(&app).await?;
-    let report = crate::dids::service::configure_webhooks(&app, None)
+    let report = crate::dids::service::configure_webhooks(&app, None, None)
         .await
         .map_err(|e| e.into_anyhow())?;
     drop(emulator);

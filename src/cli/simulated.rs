@@ -81,7 +81,7 @@ pub async fn start(state: &AppState) -> anyhow::Result<Option<Emulator>> {
             crate::dids::accounts::sync(state, None, account.id)
                 .await
                 .map_err(anyhow)?;
-            dids::service::configure_webhooks(state, None)
+            dids::service::configure_webhooks(state, None, None)
                 .await
                 .map_err(anyhow)?;
             tracing::info!(emulator = %base, "Twilio: no account configured; registered the built-in emulator as \"Simulated\"");

@@ -1,6 +1,7 @@
 //! The `do_not_call` table.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -10,9 +11,13 @@ use crate::phone::E164;
 use crate::text_enum;
 
 text_enum! {
+    /// How a number got on a do-not-call list.
     pub enum DncSource {
+        /// Added with `addDoNotCall` by the list's owner or an admin.
         Manual => "MANUAL",
+        /// The callee pressed the opt-out key during a call; only an admin can remove it.
         OptOut => "OPT_OUT",
+        /// Imported from a CSV file into the platform list by an admin.
         Import => "IMPORT",
     }
 }
@@ -123,11 +128,27 @@ impl DncEntry {
         after: Option<Uuid>,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
-        let mut query = do_not_call::table
+        let mut query = Self::filtered(list, phone)
             .order(do_not_call::id)
             .limit(limit)
-            .select(Self::as_select())
-            .into_boxed();
+            .select(Self::as_select());
+        if let Some(after) = after {
+            query = query.filter(do_not_call::id.gt(after));
+        }
+        query.load(conn).await
+    }
+
+    /// How many rows the list's filter matches, for its `totalCount`.
+    pub async fn count(
+        conn: &mut AsyncPgConnection,
+        list: DncList,
+        phone: Option<&str>,
+    ) -> QueryResult<i64> {
+        Self::filtered(list, phone).count().get_result(conn).await
+    }
+
+    fn filtered(list: DncList, phone: Option<&str>) -> do_not_call::BoxedQuery<'static, Pg> {
+        let mut query = do_not_call::table.into_boxed();
         query = match list {
             DncList::Platform => query.filter(do_not_call::owner_id.is_null()),
             DncList::User(owner) => query.filter(do_not_call::owner_id.eq(owner)),
@@ -136,10 +157,7 @@ impl DncEntry {
         if let Some(phone) = phone {
             query = query.filter(do_not_call::phone.eq(phone.to_owned()));
         }
-        if let Some(after) = after {
-            query = query.filter(do_not_call::id.gt(after));
-        }
-        query.load(conn).await
+        query
     }
 
     pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<usize> {

@@ -17,8 +17,11 @@ use crate::text_enum;
 use crate::viewer::Viewer;
 
 text_enum! {
+    /// What a number allowance covers.
     pub enum AllowanceKind {
+        /// Every number of one NumberType.
         Type => "TYPE",
+        /// Every number whose international digits start with a prefix.
         Prefix => "PREFIX",
     }
 }

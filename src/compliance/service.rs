@@ -148,16 +148,7 @@ pub async fn page(
     after: Option<Uuid>,
     limit: i64,
 ) -> AppResult<Vec<DncEntry>> {
-    let list = match (scope, viewer.is_admin()) {
-        (Some(Scope::Platform), true) => DncList::Platform,
-        (Some(Scope::Platform), false) => {
-            return Err(AppError::Forbidden(
-                "only administrators see the platform list".into(),
-            ))
-        }
-        (None, true) => DncList::Any,
-        (Some(Scope::User), _) | (None, false) => DncList::User(viewer.id),
-    };
+    let list = list_for(viewer, scope)?;
     let phone = phone.map(|p| parse_phone(p, "VN")).transpose()?;
     Ok(DncEntry::page(
         &mut *state.conn().await?,
@@ -167,6 +158,32 @@ pub async fn page(
         limit,
     )
     .await?)
+}
+
+/// How many entries `page` pages through.
+pub async fn count(
+    state: AppState,
+    viewer: Viewer,
+    scope: Option<Scope>,
+    phone: Option<String>,
+) -> AppResult<i64> {
+    let list = list_for(&viewer, scope)?;
+    let phone = phone.map(|p| parse_phone(&p, "VN")).transpose()?;
+    Ok(DncEntry::count(&mut *state.conn().await?, list, phone.as_deref()).await?)
+}
+
+/// Which list a viewer reads: admins any or the platform's, others only their own.
+fn list_for(viewer: &Viewer, scope: Option<Scope>) -> AppResult<DncList> {
+    Ok(match (scope, viewer.is_admin()) {
+        (Some(Scope::Platform), true) => DncList::Platform,
+        (Some(Scope::Platform), false) => {
+            return Err(AppError::Forbidden(
+                "only administrators see the platform list".into(),
+            ))
+        }
+        (None, true) => DncList::Any,
+        (Some(Scope::User), _) | (None, false) => DncList::User(viewer.id),
+    })
 }
 
 #[derive(Debug, Default, Clone)]

@@ -1,5 +1,6 @@
 //! PostgreSQL access: the connection pool, the embedded-default server, migrations and SQL types.
 
+pub mod count;
 mod e164;
 pub mod embedded;
 pub mod migrations;

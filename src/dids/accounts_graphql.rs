@@ -1,6 +1,6 @@
 //! The Twilio-account mutations that are about the number pool (see `accounts`).
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, Object, Result, SimpleObject, ID};
 
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::AdminGuard;
@@ -8,18 +8,22 @@ use crate::graphql::ids::parse_id;
 use crate::twilio_accounts::graphql::TwilioAccountNode;
 use crate::twilio_accounts::service as accounts;
 
-#[derive(InputObject)]
-pub struct RemoveTwilioAccountInput {
-    pub id: ID,
-}
+crate::one_field_types!(InputObject "takes", id: ID, "The Twilio account's ID." =>
+    DeleteTwilioAccountInput "deleteTwilioAccount",
+    SyncTwilioAccountInput "syncTwilioAccount",
+);
 
+/// Result of `deleteTwilioAccount`.
 #[derive(SimpleObject)]
-pub struct RemoveTwilioAccountPayload {
-    pub removed_id: ID,
+pub struct DeleteTwilioAccountPayload {
+    /// ID of the deleted account.
+    pub deleted_id: ID,
 }
 
+/// Result of `syncTwilioAccount`.
 #[derive(SimpleObject)]
 pub struct SyncTwilioAccountPayload {
+    /// The account synced.
     pub twilio_account: TwilioAccountNode,
     /// Numbers new to us.
     pub imported: i32,
@@ -34,8 +38,11 @@ pub struct SyncTwilioAccountPayload {
 /// A number a sync could not take (e.g. already registered under another account).
 #[derive(SimpleObject)]
 pub struct SkippedNumber {
+    /// The number in E.164.
     pub phone_number: String,
+    /// Twilio's SID of the number (PN...).
     pub twilio_sid: String,
+    /// Why it was skipped.
     pub reason: String,
 }
 
@@ -44,26 +51,29 @@ pub struct DidAccountsMutation;
 
 #[Object]
 impl DidAccountsMutation {
+    /// Deletes a Twilio account that holds no live numbers and placed no calls; audited; ADMIN only.
     #[graphql(guard = "AdminGuard")]
-    async fn remove_twilio_account(
+    async fn delete_twilio_account(
         &self,
         ctx: &Context<'_>,
-        input: RemoveTwilioAccountInput,
-    ) -> Result<RemoveTwilioAccountPayload> {
+        #[graphql(desc = "What to do: see `DeleteTwilioAccountInput`.")]
+        input: DeleteTwilioAccountInput,
+    ) -> Result<DeleteTwilioAccountPayload> {
         super::accounts::remove(ctx.state(), ctx.viewer()?, parse_id("id", &input.id)?).await?;
-        Ok(RemoveTwilioAccountPayload {
-            removed_id: input.id,
+        Ok(DeleteTwilioAccountPayload {
+            deleted_id: input.id,
         })
     }
 
-    /// Imports the account's phone numbers from Twilio.
+    /// Imports the account's numbers from Twilio; webhooks are not re-pointed (use `configureWebhooks`); audited; ADMIN only.
     #[graphql(guard = "AdminGuard")]
     async fn sync_twilio_account(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "What to do: see `SyncTwilioAccountInput`.")]
+        input: SyncTwilioAccountInput,
     ) -> Result<SyncTwilioAccountPayload> {
-        let id = parse_id("id", &id)?;
+        let id = parse_id("id", &input.id)?;
         let report = super::accounts::sync(ctx.state(), Some(ctx.viewer()?), id).await?;
         let account = accounts::get(ctx.state(), id).await?;
         Ok(SyncTwilioAccountPayload {

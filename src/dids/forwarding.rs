@@ -20,14 +20,13 @@ pub async fn set_forwarding(
     forward_to: Option<&str>,
     inbound_message: Option<&str>,
 ) -> AppResult<Did> {
-    let inbound_message = inbound_message
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    if inbound_message
-        .as_ref()
-        .is_some_and(|m| m.chars().count() > MAX_INBOUND_MESSAGE)
-    {
+    // Omitted (None) keeps the current value; blank clears it; text sets it.
+    let inbound_message =
+        inbound_message.map(|m| Some(m.trim()).filter(|s| !s.is_empty()).map(str::to_owned));
+    if inbound_message.as_ref().is_some_and(|m| {
+        m.as_ref()
+            .is_some_and(|m| m.chars().count() > MAX_INBOUND_MESSAGE)
+    }) {
         return Err(AppError::bad_input(
             "inboundMessage",
             format!("at most {MAX_INBOUND_MESSAGE} characters"),
@@ -40,8 +39,10 @@ pub async fn set_forwarding(
     }
     // Forwarding dials out at the holder's cost: the same parser and number-type rule as any
     // other destination (checked again when a call is forwarded).
-    let forward_to = match forward_to.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(raw) => Some(
+    let forward_to = match forward_to.map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(raw) => Some(Some(
             crate::compliance::numbers::parse_callable(
                 &mut conn,
                 "forwardTo",
@@ -53,12 +54,11 @@ pub async fn set_forwarding(
             )
             .await?
             .e164,
-        ),
-        None => None,
+        )),
     };
     let changes = DidChanges {
-        forward_to: Some(forward_to),
-        inbound_message: Some(inbound_message),
+        forward_to,
+        inbound_message,
         updated_at: Some(Utc::now()),
         ..DidChanges::default()
     };

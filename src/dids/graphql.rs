@@ -1,6 +1,5 @@
 //! Phone number fields: admin inventory and purchase, and a user's own numbers.
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
@@ -9,38 +8,51 @@ use super::service;
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::ids::parse_id;
-use crate::graphql::pagination::Page;
+use crate::graphql::pagination::{List, Page};
 
 pub struct DidNode(pub Did);
 
+/// A number's call outcomes, recounted about every 15 minutes; rates are fractions from 0 to 1.
 #[derive(SimpleObject)]
 pub struct DidHealthStats {
+    /// Finished outbound calls from this number in the last 24 hours.
     #[graphql(name = "calls24h")]
     pub calls_24h: i32,
+    /// Share of the last 24 hours' finished calls that were answered (0 to 1); empty with no calls.
     #[graphql(name = "answerRate24h")]
     pub answer_rate_24h: Option<f64>,
+    /// Share of the last 24 hours' finished calls that failed (0 to 1); empty with no calls.
     #[graphql(name = "failureRate24h")]
     pub failure_rate_24h: Option<f64>,
+    /// Finished outbound calls from this number in the last 7 days.
     #[graphql(name = "calls7d")]
     pub calls_7d: i32,
+    /// Share of the last 7 days' finished calls that were answered (0 to 1); empty with no calls.
     #[graphql(name = "answerRate7d")]
     pub answer_rate_7d: Option<f64>,
+    /// Share of the last 7 days' finished calls that failed (0 to 1); empty with no calls.
     #[graphql(name = "failureRate7d")]
     pub failure_rate_7d: Option<f64>,
+    /// When these figures were computed (RFC 3339, UTC); empty if never.
     pub checked_at: Option<DateTime<Utc>>,
 }
 
+/// A phone number (DID) in the platform's pool, bought on or imported from a Twilio account; used as caller ID.
 #[Object(name = "Did")]
 impl DidNode {
-    async fn id(&self) -> ID {
+    /// The number's ID.
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The number in E.164, e.g. +84901234567.
     async fn phone_number(&self) -> &str {
         &self.0.phone_number
     }
+    /// ISO 3166 two-letter country of the number, e.g. VN; ZZ when unknown.
     async fn country(&self) -> &str {
         &self.0.country
     }
+    /// Label on Twilio; the number itself when bought without one, possibly empty when imported.
     async fn friendly_name(&self) -> &str {
         &self.0.friendly_name
     }
@@ -48,23 +60,27 @@ impl DidNode {
     async fn status(&self) -> DidStatus {
         self.0.status
     }
+    /// The Twilio account that holds the number.
     async fn twilio_account_id(&self) -> ID {
         ID(self.0.twilio_account_id.to_string())
     }
+    /// The user the number is assigned to; empty when in the shared pool.
     async fn assigned_user_id(&self) -> Option<ID> {
         self.0.assigned_user_id.map(|id| ID(id.to_string()))
     }
-    /// Inbound calls are forwarded here (with this number as caller ID).
+    /// Inbound calls are forwarded here in E.164 (with this number as caller ID), billed to the holder.
     async fn forward_to(&self) -> Option<&str> {
         self.0.forward_to.as_deref()
     }
-    /// Played to inbound callers when there is no forwarding number.
+    /// Spoken (Vietnamese voice) to inbound callers when there is no forwarding number; then the call ends.
     async fn inbound_message(&self) -> Option<&str> {
         self.0.inbound_message.as_deref()
     }
+    /// Inbound-call webhook URL Twilio has for the number, as last set or synced.
     async fn voice_url(&self) -> Option<&str> {
         self.0.voice_url.as_deref()
     }
+    /// Recent call outcomes that decide ACTIVE versus UNHEALTHY.
     async fn health(&self) -> DidHealthStats {
         DidHealthStats {
             calls_24h: self.0.calls_24h,
@@ -76,77 +92,118 @@ impl DidNode {
             checked_at: self.0.health_checked_at,
         }
     }
+    /// When a campaign last dialled from the number (RFC 3339, UTC); empty if never.
     async fn last_used_at(&self) -> Option<DateTime<Utc>> {
         self.0.last_used_at
     }
+    /// When the number was given back to Twilio (RFC 3339, UTC); empty while held.
     async fn released_at(&self) -> Option<DateTime<Utc>> {
         self.0.released_at
     }
+    /// When the number was bought or imported (RFC 3339, UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 }
 
+/// A local number Twilio offers for sale, as Twilio describes it.
 #[derive(SimpleObject)]
 pub struct AvailableNumber {
+    /// The number in E.164, e.g. +84901234567; pass it to `purchaseDid`.
     pub phone_number: String,
+    /// Twilio's display form of the number.
     pub friendly_name: Option<String>,
+    /// ISO 3166 two-letter country.
     pub iso_country: Option<String>,
+    /// City or area, when Twilio knows it.
     pub locality: Option<String>,
+    /// State or province, when Twilio knows it.
     pub region: Option<String>,
 }
 
+/// Narrows the `dids` list; omitted fields do not filter.
 #[derive(InputObject, Default)]
+#[graphql(name = "DidFilter")]
 pub struct DidsFilter {
+    /// Only numbers held by this Twilio account.
     pub twilio_account_id: Option<ID>,
+    /// Only numbers with this status (RELEASED numbers are listed unless filtered out).
     pub status: Option<DidStatus>,
+    /// Only numbers assigned to this user.
     pub assigned_user_id: Option<ID>,
     /// Only numbers no user holds.
     #[graphql(default)]
     pub unassigned: bool,
 }
 
+/// A number to buy on a Twilio account.
 #[derive(InputObject)]
 pub struct PurchaseDidInput {
+    /// The Twilio account to buy on (and to bill the number's price to).
     pub twilio_account_id: ID,
+    /// The number in E.164, e.g. +84901234567, usually from `availableNumbers`; must not be in the pool already.
     pub phone_number: String,
+    /// Label to set on Twilio; defaults to the number.
     pub friendly_name: Option<String>,
 }
 
+/// A number and the user to give it to.
 #[derive(InputObject)]
 pub struct AssignDidInput {
+    /// The number (not RELEASED).
     pub did_id: ID,
+    /// The user to assign it to; a new holder starts with no forwarding and no message.
     pub user_id: ID,
 }
 
-#[derive(InputObject)]
-pub struct DidInput {
-    pub did_id: ID,
-}
+crate::one_field_types!(InputObject "takes", did_id: ID, "The number's ID." =>
+    UnassignDidInput "unassignDid",
+    ReleaseDidInput "releaseDid",
+);
 
-/// Both fields are set as given: leave one out to clear it.
+/// What `setDidForwarding` takes: an omitted field keeps its value, a blank one clears it.
 #[derive(InputObject)]
 pub struct SetDidForwardingInput {
+    /// One of your numbers.
     pub did_id: ID,
+    /// Number to forward inbound calls to, E.164 or national in the number's country; must be a callable type; blank clears, omitted keeps.
     pub forward_to: Option<String>,
+    /// Text spoken to inbound callers when not forwarding, at most 500 characters; blank clears, omitted keeps.
     pub inbound_message: Option<String>,
 }
 
-#[derive(SimpleObject)]
-pub struct DidPayload {
-    pub did: DidNode,
+crate::one_field_types!(SimpleObject "answers", did: DidNode, "The number after the change." =>
+    PurchaseDidPayload "purchaseDid",
+    AssignDidPayload "assignDid",
+    UnassignDidPayload "unassignDid",
+    ReleaseDidPayload "releaseDid",
+    SetDidForwardingPayload "setDidForwarding",
+);
+
+/// What `configureWebhooks` takes.
+#[derive(InputObject, Default)]
+pub struct ConfigureWebhooksInput {
+    /// Only the numbers of this Twilio account; omit for every live number.
+    pub twilio_account_id: Option<ID>,
 }
 
+/// A number whose webhooks could not be re-pointed.
 #[derive(SimpleObject)]
 pub struct WebhookFailure {
+    /// The number in E.164.
     pub phone_number: String,
+    /// Why it failed (Twilio's or the database's message).
     pub error: String,
 }
 
+/// Result of `configureWebhooks`.
 #[derive(SimpleObject)]
 pub struct ConfigureWebhooksPayload {
+    /// The server's public base URL the numbers now point at.
     pub public_url: String,
+    /// How many live numbers were re-pointed.
     pub updated: i32,
+    /// The numbers that could not be re-pointed, each with its error.
     pub failed: Vec<WebhookFailure>,
 }
 
@@ -155,7 +212,7 @@ pub struct DidsQuery;
 
 #[Object]
 impl DidsQuery {
-    /// Numbers for sale on a Twilio account.
+    /// Local numbers for sale on a Twilio account, searched live on Twilio; free; ADMIN only.
     #[graphql(
         guard = "AdminGuard",
         complexity = "crate::graphql::cost::REMOTE + child_complexity"
@@ -163,14 +220,17 @@ impl DidsQuery {
     async fn available_numbers(
         &self,
         ctx: &Context<'_>,
-        account_id: ID,
-        country: String,
-        area_code: Option<String>,
+        #[graphql(desc = "The Twilio account to search on.")] twilio_account_id: ID,
+        #[graphql(desc = "Two-letter ISO country code, e.g. VN or US.")] country: String,
+        #[graphql(desc = "Area code, 1 to 6 digits.")] area_code: Option<String>,
+        #[graphql(
+            desc = "Pattern the number must contain: 2 to 16 digits, letters or * (any digit)."
+        )]
         contains: Option<String>,
     ) -> Result<Vec<AvailableNumber>> {
         let numbers = service::available(
             ctx.state(),
-            parse_id("accountId", &account_id)?,
+            parse_id("twilioAccountId", &twilio_account_id)?,
             &country,
             area_code.as_deref(),
             contains.as_deref(),
@@ -188,7 +248,7 @@ impl DidsQuery {
             .collect())
     }
 
-    /// Every number on every account.
+    /// Every number on every account, released ones included, oldest first; ADMIN only.
     #[graphql(
         guard = "AdminGuard",
         complexity = "crate::graphql::cost::page(first, child_complexity)"
@@ -196,10 +256,12 @@ impl DidsQuery {
     async fn dids(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "Page size, 0 to 500; 50 when omitted.")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
+        #[graphql(desc = "Account, status and holder filters; omit for every number.")]
         filter: Option<DidsFilter>,
-    ) -> Result<Connection<String, DidNode>> {
+    ) -> Result<List<DidNode>> {
         let page = Page::parse(first, after)?;
         let filter = filter.unwrap_or_default();
         let filter = DidFilter {
@@ -223,17 +285,19 @@ impl DidsQuery {
             page.fetch_limit(),
         )
         .await?;
-        Ok(page.connection(rows, |d| d.id.to_string(), DidNode))
+        let count = service::count(ctx.state().clone(), filter);
+        Ok(page.connection(rows, |d| d.id.to_string(), DidNode, count))
     }
 
-    /// The numbers assigned to the signed-in user.
+    /// The numbers assigned to the signed-in user, oldest first; any signed-in user.
     #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
     async fn my_dids(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "Page size, 0 to 500; 50 when omitted.")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
-    ) -> Result<Connection<String, DidNode>> {
+    ) -> Result<List<DidNode>> {
         let viewer = ctx.viewer()?;
         let page = Page::parse(first, after)?;
         let rows = service::for_user(
@@ -243,7 +307,8 @@ impl DidsQuery {
             page.fetch_limit(),
         )
         .await?;
-        Ok(page.connection(rows, |d| d.id.to_string(), DidNode))
+        let count = service::count(ctx.state().clone(), service::assigned_to(viewer.id));
+        Ok(page.connection(rows, |d| d.id.to_string(), DidNode, count))
     }
 }
 
@@ -252,9 +317,13 @@ pub struct DidsMutation;
 
 #[Object]
 impl DidsMutation {
-    /// Buys the number on Twilio with its webhooks pointed at this server.
+    /// Buys the number on Twilio (Twilio bills the account its price) with webhooks pointed here; audited; ADMIN only.
     #[graphql(guard = "AdminGuard")]
-    async fn purchase_did(&self, ctx: &Context<'_>, input: PurchaseDidInput) -> Result<DidPayload> {
+    async fn purchase_did(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do: see `PurchaseDidInput`.")] input: PurchaseDidInput,
+    ) -> Result<PurchaseDidPayload> {
         let account_id = parse_id("twilioAccountId", &input.twilio_account_id)?;
         let did = service::purchase(
             ctx.state(),
@@ -264,11 +333,16 @@ impl DidsMutation {
             input.friendly_name.as_deref(),
         )
         .await?;
-        Ok(DidPayload { did: DidNode(did) })
+        Ok(PurchaseDidPayload { did: DidNode(did) })
     }
 
+    /// Assigns a number to a user, clearing forwarding and message on a change of holder; audited; ADMIN only.
     #[graphql(guard = "AdminGuard")]
-    async fn assign_did(&self, ctx: &Context<'_>, input: AssignDidInput) -> Result<DidPayload> {
+    async fn assign_did(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do: see `AssignDidInput`.")] input: AssignDidInput,
+    ) -> Result<AssignDidPayload> {
         let did = service::assign(
             ctx.state(),
             ctx.viewer()?,
@@ -276,11 +350,16 @@ impl DidsMutation {
             Some(parse_id("userId", &input.user_id)?),
         )
         .await?;
-        Ok(DidPayload { did: DidNode(did) })
+        Ok(AssignDidPayload { did: DidNode(did) })
     }
 
+    /// Takes a number back into the shared pool, clearing forwarding and message; audited; ADMIN only.
     #[graphql(guard = "AdminGuard")]
-    async fn unassign_did(&self, ctx: &Context<'_>, input: DidInput) -> Result<DidPayload> {
+    async fn unassign_did(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do: see `UnassignDidInput`.")] input: UnassignDidInput,
+    ) -> Result<UnassignDidPayload> {
         let did = service::assign(
             ctx.state(),
             ctx.viewer()?,
@@ -288,12 +367,16 @@ impl DidsMutation {
             None,
         )
         .await?;
-        Ok(DidPayload { did: DidNode(did) })
+        Ok(UnassignDidPayload { did: DidNode(did) })
     }
 
-    /// Deletes the number on Twilio; it is kept here as RELEASED.
+    /// Gives the number back to Twilio and unassigns it; it is kept here as RELEASED; audited; ADMIN only.
     #[graphql(guard = "AdminGuard")]
-    async fn release_did(&self, ctx: &Context<'_>, input: DidInput) -> Result<DidPayload> {
+    async fn release_did(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do: see `ReleaseDidInput`.")] input: ReleaseDidInput,
+    ) -> Result<ReleaseDidPayload> {
         let did = service::release(
             ctx.state(),
             Some(ctx.viewer()?),
@@ -301,13 +384,22 @@ impl DidsMutation {
             "released by an admin",
         )
         .await?;
-        Ok(DidPayload { did: DidNode(did) })
+        Ok(ReleaseDidPayload { did: DidNode(did) })
     }
 
-    /// Re-points every number's webhooks at the current PUBLIC_URL.
+    /// Re-points every live number's Twilio webhooks at this server's public URL; audited; ADMIN only.
     #[graphql(guard = "AdminGuard")]
-    async fn configure_webhooks(&self, ctx: &Context<'_>) -> Result<ConfigureWebhooksPayload> {
-        let report = service::configure_webhooks(ctx.state(), Some(ctx.viewer()?)).await?;
+    async fn configure_webhooks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do: see `ConfigureWebhooksInput`.")]
+        input: ConfigureWebhooksInput,
+    ) -> Result<ConfigureWebhooksPayload> {
+        let account = input
+            .twilio_account_id
+            .map(|id| parse_id("twilioAccountId", &id))
+            .transpose()?;
+        let report = service::configure_webhooks(ctx.state(), Some(ctx.viewer()?), account).await?;
         Ok(ConfigureWebhooksPayload {
             public_url: ctx.state().public_url.to_string(),
             updated: report.updated as i32,
@@ -322,12 +414,12 @@ impl DidsMutation {
         })
     }
 
-    /// Where inbound calls to one of your numbers go.
+    /// Sets where inbound calls to one of your numbers go (forwarded calls cost you like outbound calls); owner only.
     async fn set_did_forwarding(
         &self,
         ctx: &Context<'_>,
-        input: SetDidForwardingInput,
-    ) -> Result<DidPayload> {
+        #[graphql(desc = "What to do: see `SetDidForwardingInput`.")] input: SetDidForwardingInput,
+    ) -> Result<SetDidForwardingPayload> {
         let did = service::set_forwarding(
             ctx.state(),
             ctx.viewer()?,
@@ -336,6 +428,6 @@ impl DidsMutation {
             input.inbound_message.as_deref(),
         )
         .await?;
-        Ok(DidPayload { did: DidNode(did) })
+        Ok(SetDidForwardingPayload { did: DidNode(did) })
     }
 }

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::model::{Did, DidFilter};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::viewer::Viewer;
 
 fn not_found(e: diesel::result::Error) -> AppError {
     match e {
@@ -22,6 +23,15 @@ pub async fn get(state: &AppState, id: Uuid) -> AppResult<Did> {
     find(&mut *state.conn().await?, id).await
 }
 
+/// A number its holder or an admin may see; NOT_FOUND for anyone else, as for no number.
+pub async fn get_for(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Did> {
+    let did = get(state, id).await?;
+    if did.assigned_user_id != Some(viewer.id) && !viewer.is_admin() {
+        return Err(AppError::NotFound("number"));
+    }
+    Ok(did)
+}
+
 pub async fn page(
     state: &AppState,
     filter: &DidFilter,
@@ -31,15 +41,24 @@ pub async fn page(
     Ok(Did::page(&mut *state.conn().await?, filter, after, limit).await?)
 }
 
+/// How many numbers `page` pages through.
+pub async fn count(state: AppState, filter: DidFilter) -> AppResult<i64> {
+    Ok(Did::count(&mut *state.conn().await?, &filter).await?)
+}
+
+/// The numbers assigned to one user.
+pub fn assigned_to(user_id: Uuid) -> DidFilter {
+    DidFilter {
+        assigned_user_id: Some(user_id),
+        ..DidFilter::default()
+    }
+}
+
 pub async fn for_user(
     state: &AppState,
     user_id: Uuid,
     after: Option<Uuid>,
     limit: i64,
 ) -> AppResult<Vec<Did>> {
-    let filter = DidFilter {
-        assigned_user_id: Some(user_id),
-        ..DidFilter::default()
-    };
-    page(state, &filter, after, limit).await
+    page(state, &assigned_to(user_id), after, limit).await
 }

@@ -9,6 +9,7 @@ pub mod graphql;
 mod health;
 mod import;
 pub mod jobs;
+pub mod loaders;
 mod lookup;
 pub mod model;
 mod numbers;

@@ -1,6 +1,7 @@
 //! The `dids` table.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -10,9 +11,13 @@ use crate::phone::E164;
 use crate::text_enum;
 
 text_enum! {
+    /// Whether a number is in use.
     pub enum DidStatus {
+        /// Held and usable as caller ID.
         Active => "ACTIVE",
+        /// Held, but its recent calls mostly fail or go unanswered; campaigns skip it.
         Unhealthy => "UNHEALTHY",
+        /// Given back to Twilio; kept for history only.
         Released => "RELEASED",
     }
 }
@@ -112,6 +117,15 @@ impl Did {
             .await
     }
 
+    /// Several numbers in one statement, for a page's edges to their numbers.
+    pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Self>> {
+        dids::table
+            .filter(dids::id.eq_any(ids))
+            .select(Self::as_select())
+            .load(conn)
+            .await
+    }
+
     /// The number we currently own with this E.164 value.
     pub async fn find_live_by_number(
         conn: &mut AsyncPgConnection,
@@ -147,14 +161,23 @@ impl Did {
         after: Option<Uuid>,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
-        let mut query = dids::table
+        let mut query = Self::filtered(filter)
             .order(dids::id)
             .limit(limit)
-            .select(Self::as_select())
-            .into_boxed();
+            .select(Self::as_select());
         if let Some(after) = after {
             query = query.filter(dids::id.gt(after));
         }
+        query.load(conn).await
+    }
+
+    /// How many rows the list's filter matches, for its `totalCount`.
+    pub async fn count(conn: &mut AsyncPgConnection, filter: &DidFilter) -> QueryResult<i64> {
+        Self::filtered(filter).count().get_result(conn).await
+    }
+
+    fn filtered(filter: &DidFilter) -> dids::BoxedQuery<'static, Pg> {
+        let mut query = dids::table.into_boxed();
         if let Some(account) = filter.twilio_account_id {
             query = query.filter(dids::twilio_account_id.eq(account));
         }
@@ -167,7 +190,7 @@ impl Did {
         if filter.unassigned {
             query = query.filter(dids::assigned_user_id.is_null());
         }
-        query.load(conn).await
+        query
     }
 
     pub async fn live(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Self>> {

@@ -5,7 +5,7 @@ pub use super::assignment::assign;
 pub use super::forwarding::set_forwarding;
 pub use super::health::{update_health, verdict, Outcomes, HEALTH_MIN_CALLS};
 pub use super::import::{import, SkippedNumber, SyncReport};
-pub use super::lookup::{for_user, get, page};
+pub use super::lookup::{assigned_to, count, for_user, get, get_for, page};
 pub use super::numbers::{country_of, parse_e164};
 pub use super::purchase::{available, purchase};
 pub use super::release::{release, release_idle};

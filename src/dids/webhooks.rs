@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use serde_json::json;
+use uuid::Uuid;
 
 use super::model::{Did, DidChanges};
 use crate::app::AppState;
@@ -30,11 +31,15 @@ pub struct WebhookReport {
 pub async fn configure_webhooks(
     state: &AppState,
     actor: Option<&Viewer>,
+    only_account: Option<Uuid>,
 ) -> AppResult<WebhookReport> {
     let hooks = webhooks_for(&state.public_url);
     let live = Did::live(&mut *state.conn().await?).await?;
     let mut report = WebhookReport::default();
-    for did in live {
+    for did in live
+        .into_iter()
+        .filter(|d| only_account.is_none_or(|a| d.twilio_account_id == a))
+    {
         let account = twilio_accounts::service::get(state, did.twilio_account_id).await?;
         let result = async {
             let client = twilio_accounts::service::client_for(state, &account)?;

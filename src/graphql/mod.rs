@@ -8,7 +8,10 @@ pub mod events;
 pub mod extension;
 pub mod guards;
 pub mod ids;
+pub mod money;
+pub mod naming;
 pub mod pagination;
 pub mod response;
 
 pub use events::{viewer_events, SessionCheck, ViewerEvents};
+pub use money::Vnd;

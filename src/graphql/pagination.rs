@@ -1,10 +1,95 @@
-//! Relay connections with keyset cursors: default page 50, max 500, forward only.
+//! Relay connections with keyset cursors: default page 50, max 500, forward only, and an exact
+//! `totalCount` that is counted only when a client selects it.
+
+use std::future::Future;
+use std::sync::Mutex;
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::OutputType;
+use std::borrow::Cow;
+
+use async_graphql::parser::types::Field;
+use async_graphql::registry::{MetaType, Registry};
+use async_graphql::{
+    ContextSelectionSet, Object, OutputType, Positioned, Result, ServerResult, Value,
+};
 use base64::Engine;
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
+use tokio::sync::OnceCell;
 
 use crate::error::{AppError, AppResult};
+
+/// A page of a list: its edges, `pageInfo`, and the lazily counted `totalCount`. A newtype over
+/// async-graphql's connection only to give each `XConnection` type a description, which the
+/// library leaves empty and the schema's contract requires.
+pub struct List<Node: OutputType>(Connection<String, Node, ListTotals>);
+
+impl<Node: OutputType> OutputType for List<Node> {
+    fn type_name() -> Cow<'static, str> {
+        Connection::<String, Node, ListTotals>::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        let qualified = Connection::<String, Node, ListTotals>::create_type_info(registry);
+        if let Some(MetaType::Object { description, .. }) =
+            registry.types.get_mut(Self::type_name().as_ref())
+        {
+            description.get_or_insert_with(|| {
+                format!(
+                    "A page of {}: edges with cursors, pageInfo, and the list's totalCount.",
+                    Node::type_name()
+                )
+            });
+        }
+        qualified
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        self.0.resolve(ctx, field).await
+    }
+}
+
+/// The fields every list adds to Relay's: how many items the whole list holds under its filter.
+/// The count is a future that runs on first selection; aliases of `totalCount` share it.
+pub struct ListTotals {
+    count: Mutex<Option<BoxFuture<'static, AppResult<i64>>>>,
+    counted: OnceCell<i64>,
+}
+
+impl ListTotals {
+    pub fn new(count: impl Future<Output = AppResult<i64>> + Send + 'static) -> Self {
+        Self {
+            count: Mutex::new(Some(count.boxed())),
+            counted: OnceCell::new(),
+        }
+    }
+}
+
+#[Object]
+impl ListTotals {
+    /// Exact number of items the list's filter matches across all pages. Counted only when
+    /// selected, with one COUNT over the same index the page is read from; leave it out of
+    /// requests that do not show it.
+    async fn total_count(&self) -> Result<i64> {
+        let counted = self
+            .counted
+            .get_or_try_init(|| async {
+                let count = self.count.lock().ok().and_then(|mut c| c.take());
+                match count {
+                    Some(count) => count.await,
+                    None => Err(AppError::internal(anyhow::anyhow!(
+                        "totalCount was already tried and failed"
+                    ))),
+                }
+            })
+            .await?;
+        Ok(*counted)
+    }
+}
 
 pub const DEFAULT_PAGE: usize = 50;
 pub const MAX_PAGE: usize = 500;
@@ -50,21 +135,26 @@ impl Page {
             .transpose()
     }
 
-    /// Builds the connection from `limit + 1` rows.
+    /// Builds the page from `limit + 1` rows; `count` runs only if `totalCount` is selected.
     pub fn connection<Row, Node: OutputType>(
         &self,
         mut rows: Vec<Row>,
         key: impl Fn(&Row) -> String,
         node: impl Fn(Row) -> Node,
-    ) -> Connection<String, Node> {
+        count: impl Future<Output = AppResult<i64>> + Send + 'static,
+    ) -> List<Node> {
         let has_next = rows.len() > self.limit;
         rows.truncate(self.limit);
-        let mut connection = Connection::new(self.after.is_some(), has_next);
+        let mut connection = Connection::with_additional_fields(
+            self.after.is_some(),
+            has_next,
+            ListTotals::new(count),
+        );
         connection.edges.extend(
             rows.into_iter()
                 .map(|row| Edge::new(encode_cursor(&key(&row)), node(row))),
         );
-        connection
+        List(connection)
     }
 }
 
@@ -98,7 +188,9 @@ mod tests {
     #[test]
     fn over_fetch_sets_has_next_page() {
         let page = Page::parse(Some(2), None).expect("page");
-        let conn = page.connection(vec![1, 2, 3], |n| n.to_string(), |n| n);
+        let conn = page
+            .connection(vec![1, 2, 3], |n| n.to_string(), |n| n, async { Ok(3) })
+            .0;
         assert!(conn.has_next_page);
         assert_eq!(conn.edges.len(), 2);
         assert_eq!(

@@ -1,55 +1,120 @@
 //! Top-up fields: create and list your own; admins list everyone's and confirm or reject.
 
-use async_graphql::connection::Connection;
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Subscription, ID};
 use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use tokio::sync::broadcast::error::RecvError;
 
 use super::model::{TopUp, TopUpMethod, TopUpStatus};
 use super::service;
+use super::settle::EVENT_TOP_UP_UPDATED;
 use super::unmatched::{self, Resolution};
 use super::unmatched_model::{UnmatchedPayment, UnmatchedPaymentStatus};
-use crate::graphql::context::ContextExt;
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::graphql::context::{load_one, ContextExt};
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::ids::parse_id;
-use crate::graphql::pagination::Page;
+use crate::graphql::pagination::{List, Page};
+use crate::graphql::Vnd;
+use crate::users::graphql::UserNode;
+use crate::users::loaders::UsersById;
 
 pub struct TopUpNode(pub TopUp);
+
+/// Why a top-up failed, expired or needs review; statusReason gives the details.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopUpStatusReason {
+    /// Money arrived, but not the amount ordered: an admin reviews it.
+    AmountMismatch,
+    /// Money arrived after the order was reported failed: an admin reviews it.
+    PaidAfterFailure,
+    /// Not paid before the order expired.
+    NotPaidInTime,
+    /// The payment gateway (MoMo or ZaloPay) refused or failed the payment.
+    GatewayFailed,
+    /// An admin rejected the top-up.
+    RejectedByAdmin,
+    /// A reason this version of the server does not know.
+    Other,
+}
+
+impl TopUpStatusReason {
+    /// The kind of a stored `status_reason`, written by `payments::settle` as English text
+    /// with details, so it is told by its fixed wording.
+    pub fn from_text(text: &str) -> Self {
+        if text.starts_with("received ") && text.contains(" VND for an order of ") {
+            Self::AmountMismatch
+        } else if text == "paid after the order was reported failed" {
+            Self::PaidAfterFailure
+        } else if text == "not paid before the order expired" {
+            Self::NotPaidInTime
+        } else if text.starts_with("rejected by an admin") {
+            Self::RejectedByAdmin
+        } else if text.starts_with("MoMo ") || text.starts_with("ZaloPay ") {
+            Self::GatewayFailed
+        } else {
+            Self::Other
+        }
+    }
+}
 
 /// Where to send a bank transfer.
 #[derive(SimpleObject)]
 pub struct BankAccount {
     /// NAPAS BIN of the receiving bank.
     pub bank_bin: String,
+    /// The receiving account's number.
     pub account_number: String,
+    /// The receiving account holder's name.
     pub account_name: String,
 }
 
+/// An order to add money to a user's balance, and how to pay it.
 #[Object(name = "TopUp")]
 impl TopUpNode {
-    async fn id(&self) -> ID {
+    /// The top-up's id.
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The account the top-up credits.
+    #[graphql(complexity = "crate::graphql::cost::BATCHED + child_complexity")]
+    async fn user(&self, ctx: &Context<'_>) -> Result<UserNode> {
+        let user = load_one(ctx, self.0.user_id, UsersById).await?;
+        Ok(UserNode(user.ok_or(AppError::NotFound("user"))?))
+    }
+    /// Whose balance it credits.
     async fn user_id(&self) -> ID {
         ID(self.0.user_id.to_string())
     }
+    /// Where the top-up is.
     async fn status(&self) -> TopUpStatus {
         self.0.status
     }
+    /// How it is paid.
     async fn method(&self) -> TopUpMethod {
         self.0.method
     }
-    /// VND ordered.
-    async fn amount(&self) -> i64 {
-        self.0.amount
+    /// Đồng (VND) ordered.
+    async fn amount(&self) -> Vnd {
+        Vnd(self.0.amount)
     }
-    /// VND that actually arrived, once something did.
-    async fn received_amount(&self) -> Option<i64> {
-        self.0.received_amount
+    /// Đồng (VND) that actually arrived, once something did.
+    async fn received_amount(&self) -> Option<Vnd> {
+        self.0.received_amount.map(Vnd)
     }
-    /// Why it failed, expired or needs review.
+    /// Why it failed, expired or needs review, in English with the details (amounts, the gateway's message).
     async fn status_reason(&self) -> Option<&str> {
         self.0.status_reason.as_deref()
     }
+    /// Why it failed, expired or needs review, as a code to switch on; null when statusReason is.
+    async fn status_reason_code(&self) -> Option<TopUpStatusReason> {
+        self.0
+            .status_reason
+            .as_deref()
+            .map(TopUpStatusReason::from_text)
+    }
+    /// When an unpaid order expires (RFC 3339 UTC): 24 hours for bank transfers, 30 minutes for MoMo, 15 for ZaloPay.
     async fn expires_at(&self) -> DateTime<Utc> {
         self.0.expires_at
     }
@@ -69,6 +134,7 @@ impl TopUpNode {
     async fn transfer_memo(&self) -> Option<&str> {
         self.0.transfer_memo.as_deref()
     }
+    /// The account to transfer to, for BANK_TRANSFER only.
     async fn bank_account(&self, ctx: &Context<'_>) -> Option<BankAccount> {
         (self.0.method == TopUpMethod::BankTransfer).then(|| {
             let bank = &ctx.state().config.payments.bank;
@@ -88,40 +154,58 @@ impl TopUpNode {
         };
         ctx.state().config.payments.simulated.contains(&key)
     }
+    /// When the order was made (RFC 3339 UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When it succeeded, failed or expired (RFC 3339 UTC).
     async fn completed_at(&self) -> Option<DateTime<Utc>> {
         self.0.completed_at
     }
 }
 
 #[derive(InputObject)]
+/// A new top-up order.
 pub struct CreateTopUpInput {
+    /// How you will pay.
     pub method: TopUpMethod,
-    /// VND. MoMo: 1,000 to 50,000,000; other methods: the server's configured limits.
-    pub amount: i64,
+    /// Đồng (VND). MoMo: 1,000 to 50,000,000; other methods: the server's configured limits.
+    pub amount: Vnd,
 }
 
 #[derive(InputObject)]
+/// A top-up to credit by hand.
 pub struct ConfirmTopUpInput {
+    /// The top-up to credit.
     pub id: ID,
-    /// VND to credit; defaults to what arrived, else the ordered amount.
-    pub amount: Option<i64>,
+    /// Đồng (VND) to credit, positive; defaults to what arrived, else the ordered amount.
+    pub amount: Option<Vnd>,
+    /// What was checked; kept in the audit log.
     pub note: Option<String>,
 }
 
 #[derive(InputObject)]
+/// A top-up to mark FAILED.
 pub struct RejectTopUpInput {
+    /// The PENDING or NEEDS_REVIEW top-up to reject.
     pub id: ID,
+    /// Why; shown to the user in statusReason and kept in the audit log.
     pub reason: String,
 }
+
+crate::one_field_types!(SimpleObject "answers", top_up: TopUpNode, "The top-up as it is now." =>
+    CreateTopUpPayload "createTopUp",
+    ConfirmTopUpPayload "confirmTopUp",
+    RejectTopUpPayload "rejectTopUp",
+);
 
 /// Money that arrived and settled no order, waiting for (or after) an admin's decision.
 pub struct UnmatchedPaymentNode(pub UnmatchedPayment);
 
+/// Money that arrived and settled no order, waiting for (or after) an admin's decision.
 #[Object(name = "UnmatchedPayment")]
 impl UnmatchedPaymentNode {
+    /// The unmatched payment's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -133,9 +217,9 @@ impl UnmatchedPaymentNode {
     async fn txn_id(&self) -> &str {
         &self.0.txn_id
     }
-    /// VND that arrived.
-    async fn amount(&self) -> i64 {
-        self.0.amount
+    /// Đồng (VND) that arrived.
+    async fn amount(&self) -> Vnd {
+        Vnd(self.0.amount)
     }
     /// The top-up the payment named, when it named one.
     async fn top_up_id(&self) -> Option<ID> {
@@ -145,6 +229,7 @@ impl UnmatchedPaymentNode {
     async fn user_id(&self) -> Option<ID> {
         self.0.user_id.map(|id| ID(id.to_string()))
     }
+    /// Why the payment settled no order.
     async fn reason(&self) -> &str {
         &self.0.reason
     }
@@ -152,44 +237,56 @@ impl UnmatchedPaymentNode {
     async fn reference(&self) -> Option<&str> {
         self.0.reference.as_deref()
     }
+    /// Whether an admin has decided, and what.
     async fn status(&self) -> UnmatchedPaymentStatus {
         self.0.status
     }
+    /// The deciding admin's note.
     async fn resolution_note(&self) -> Option<&str> {
         self.0.resolution_note.as_deref()
     }
+    /// The admin who decided.
     async fn resolved_by(&self) -> Option<ID> {
         self.0.resolved_by.map(|id| ID(id.to_string()))
     }
+    /// When it was decided (RFC 3339 UTC).
     async fn resolved_at(&self) -> Option<DateTime<Utc>> {
         self.0.resolved_at
     }
+    /// When the payment was recorded (RFC 3339 UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 }
 
 #[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+/// What an admin decides about an unmatched payment.
 pub enum UnmatchedPaymentAction {
     /// Credit the amount to the payer (or to `userId`).
     Credit,
     /// The money was sent back outside the platform.
     RefundedOutside,
+    /// Close it with no money moved, such as a test or a duplicate record.
     Ignore,
 }
 
 #[derive(InputObject)]
+/// An admin's decision about an unmatched payment.
 pub struct ResolveUnmatchedPaymentInput {
+    /// The unmatched payment, still NEEDS_REVIEW.
     pub id: ID,
+    /// What to do with it.
     pub action: UnmatchedPaymentAction,
-    /// What was done and why; kept on the record and in the audit log.
+    /// What was done and why, 1 to 500 characters; kept on the record and in the audit log.
     pub note: String,
-    /// Whose balance to credit when the payment named no top-up.
+    /// Whose balance to credit with CREDIT; needed when the payment named no top-up, overrides its payer otherwise.
     pub user_id: Option<ID>,
 }
 
 #[derive(SimpleObject)]
+/// The unmatched payment after the decision.
 pub struct ResolveUnmatchedPaymentPayload {
+    /// The payment, now resolved.
     pub unmatched_payment: UnmatchedPaymentNode,
 }
 
@@ -202,14 +299,15 @@ pub struct PaymentsQuery;
 
 #[Object]
 impl PaymentsQuery {
-    /// Your top-ups, newest first.
+    /// Your own top-ups, newest first (any signed-in user).
     #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
     async fn top_ups(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
-    ) -> Result<Connection<String, TopUpNode>> {
+    ) -> Result<List<TopUpNode>> {
         let viewer = ctx.viewer()?;
         let page = Page::parse(first, after)?;
         let mut conn = ctx.state().conn().await?;
@@ -221,16 +319,22 @@ impl PaymentsQuery {
             page.fetch_limit(),
         )
         .await?;
-        Ok(page.connection(rows, |t| t.id.to_string(), TopUpNode))
+        let count = count_top_ups(ctx.state().clone(), Some(viewer.id), None);
+        Ok(page.connection(rows, |t| t.id.to_string(), TopUpNode, count))
     }
 
     #[graphql(complexity = "crate::graphql::cost::LOOKUP + child_complexity")]
-    async fn top_up(&self, ctx: &Context<'_>, id: ID) -> Result<TopUpNode> {
+    /// One top-up by id, for its owner or an ADMIN (NOT_FOUND for anyone else).
+    async fn top_up(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The top-up's id.")] id: ID,
+    ) -> Result<TopUpNode> {
         let top_up = service::get(ctx.state(), ctx.viewer()?, parse_id("id", &id)?).await?;
         Ok(TopUpNode(top_up))
     }
 
-    /// Everyone's top-ups (admins), newest first; filter by status to find NEEDS_REVIEW.
+    /// Everyone's top-ups, newest first; filter by status to find NEEDS_REVIEW (ADMIN only).
     #[graphql(
         guard = "AdminGuard",
         complexity = "crate::graphql::cost::page(first, child_complexity)"
@@ -238,11 +342,12 @@ impl PaymentsQuery {
     async fn all_top_ups(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
-        status: Option<TopUpStatus>,
-        user_id: Option<ID>,
-    ) -> Result<Connection<String, TopUpNode>> {
+        #[graphql(desc = "Only top-ups in this status.")] status: Option<TopUpStatus>,
+        #[graphql(desc = "Only this user's top-ups.")] user_id: Option<ID>,
+    ) -> Result<List<TopUpNode>> {
         let page = Page::parse(first, after)?;
         let user = user_id.map(|id| parse_id("userId", &id)).transpose()?;
         let mut conn = ctx.state().conn().await?;
@@ -254,11 +359,11 @@ impl PaymentsQuery {
             page.fetch_limit(),
         )
         .await?;
-        Ok(page.connection(rows, |t| t.id.to_string(), TopUpNode))
+        let count = count_top_ups(ctx.state().clone(), user, status);
+        Ok(page.connection(rows, |t| t.id.to_string(), TopUpNode, count))
     }
 
-    /// Payments that settled no order (a second payment for a settled top-up, a transfer
-    /// whose memo matches nothing), newest first (admins).
+    /// Payments that settled no order (a second payment for a settled top-up, a transfer whose memo matches nothing), newest first (ADMIN only).
     #[graphql(
         guard = "AdminGuard",
         complexity = "crate::graphql::cost::page(first, child_complexity)"
@@ -266,14 +371,18 @@ impl PaymentsQuery {
     async fn unmatched_payments(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
-        status: Option<UnmatchedPaymentStatus>,
-    ) -> Result<Connection<String, UnmatchedPaymentNode>> {
+        #[graphql(desc = "Only payments in this status, such as NEEDS_REVIEW.")] status: Option<
+            UnmatchedPaymentStatus,
+        >,
+    ) -> Result<List<UnmatchedPaymentNode>> {
         let page = Page::parse(first, after)?;
         let rows =
             unmatched::page(ctx.state(), status, parse_after(&page)?, page.fetch_limit()).await?;
-        Ok(page.connection(rows, |p| p.id.to_string(), UnmatchedPaymentNode))
+        let count = unmatched::count(ctx.state().clone(), status);
+        Ok(page.connection(rows, |p| p.id.to_string(), UnmatchedPaymentNode, count))
     }
 }
 
@@ -282,36 +391,46 @@ pub struct PaymentsMutation;
 
 #[Object]
 impl PaymentsMutation {
-    /// Starts a top-up: pay by the returned QR, link or bank transfer; the balance is credited
-    /// when the gateway or bank confirms (watch `balanceChanged`).
-    async fn create_top_up(&self, ctx: &Context<'_>, input: CreateTopUpInput) -> Result<TopUpNode> {
+    /// Starts a top-up of your own balance: pay by the returned QR, link or bank transfer; the balance is credited when the gateway or bank confirms (watch balanceChanged).
+    async fn create_top_up(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do: see `CreateTopUpInput`.")] input: CreateTopUpInput,
+    ) -> Result<CreateTopUpPayload> {
         let top_up =
-            service::create(ctx.state(), ctx.viewer()?, input.method, input.amount).await?;
-        Ok(TopUpNode(top_up))
+            service::create(ctx.state(), ctx.viewer()?, input.method, input.amount.0).await?;
+        Ok(CreateTopUpPayload {
+            top_up: TopUpNode(top_up),
+        })
     }
 
-    /// Credits a top-up by hand (admins, audited): a transfer seen on the bank statement, or
-    /// one under review.
+    /// Credits a top-up by hand, such as a transfer seen on the bank statement or one under review (ADMIN only, audited).
     #[graphql(guard = "AdminGuard")]
     async fn confirm_top_up(
         &self,
         ctx: &Context<'_>,
-        input: ConfirmTopUpInput,
-    ) -> Result<TopUpNode> {
+        #[graphql(desc = "What to do: see `ConfirmTopUpInput`.")] input: ConfirmTopUpInput,
+    ) -> Result<ConfirmTopUpPayload> {
         let top_up = service::confirm(
             ctx.state(),
             ctx.viewer()?,
             parse_id("id", &input.id)?,
-            input.amount,
+            input.amount.map(|a| a.0),
             input.note.as_deref(),
         )
         .await?;
-        Ok(TopUpNode(top_up))
+        Ok(ConfirmTopUpPayload {
+            top_up: TopUpNode(top_up),
+        })
     }
 
     /// Marks a pending or reviewed top-up FAILED (admins, audited); nothing is credited.
     #[graphql(guard = "AdminGuard")]
-    async fn reject_top_up(&self, ctx: &Context<'_>, input: RejectTopUpInput) -> Result<TopUpNode> {
+    async fn reject_top_up(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do: see `RejectTopUpInput`.")] input: RejectTopUpInput,
+    ) -> Result<RejectTopUpPayload> {
         let top_up = service::reject(
             ctx.state(),
             ctx.viewer()?,
@@ -319,15 +438,17 @@ impl PaymentsMutation {
             &input.reason,
         )
         .await?;
-        Ok(TopUpNode(top_up))
+        Ok(RejectTopUpPayload {
+            top_up: TopUpNode(top_up),
+        })
     }
 
-    /// Closes an unmatched payment once (admins, audited): CREDIT posts its amount to the
-    /// payer's balance; REFUNDED_OUTSIDE and IGNORE only record the decision.
+    /// Closes an unmatched payment once (ADMIN only, audited): CREDIT posts its amount to a user's balance as an ADJUSTMENT; REFUNDED_OUTSIDE and IGNORE only record the decision.
     #[graphql(guard = "AdminGuard")]
     async fn resolve_unmatched_payment(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "What to do: see `ResolveUnmatchedPaymentInput`.")]
         input: ResolveUnmatchedPaymentInput,
     ) -> Result<ResolveUnmatchedPaymentPayload> {
         let resolution = match input.action {
@@ -350,6 +471,53 @@ impl PaymentsMutation {
         .await?;
         Ok(ResolveUnmatchedPaymentPayload {
             unmatched_payment: UnmatchedPaymentNode(resolved),
+        })
+    }
+}
+
+async fn count_top_ups(
+    state: AppState,
+    user: Option<uuid::Uuid>,
+    status: Option<TopUpStatus>,
+) -> crate::error::AppResult<i64> {
+    TopUp::count(&mut *state.conn().await?, user, status).await
+}
+
+#[derive(Default)]
+pub struct PaymentsSubscription;
+
+#[Subscription]
+impl PaymentsSubscription {
+    /// The top-up now, then again each time it changes (paid, failed, expired, needs review), so a payment page need not poll; yours, or any for an ADMIN.
+    async fn top_up_updated(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The top-up to watch.")] id: ID,
+    ) -> Result<impl Stream<Item = TopUpNode>> {
+        let viewer = ctx.viewer()?.clone();
+        let state = ctx.state().clone();
+        let id = parse_id("id", &id)?;
+        let first = service::get(&state, &viewer, id).await?;
+        let owner = first.user_id;
+        let mut events = crate::graphql::viewer_events(ctx);
+        Ok(async_stream::stream! {
+            let mut seen = first.updated_at;
+            yield TopUpNode(first);
+            loop {
+                match events.recv().await {
+                    Ok(e) if e.kind == EVENT_TOP_UP_UPDATED && e.owner_id == owner => {}
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
+                }
+                match service::get(&state, &viewer, id).await {
+                    Ok(top_up) if top_up.updated_at != seen => {
+                        seen = top_up.updated_at;
+                        yield TopUpNode(top_up);
+                    }
+                    _ => continue,
+                }
+            }
         })
     }
 }

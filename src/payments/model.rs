@@ -6,22 +6,32 @@ use diesel::QueryableByName;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::count::Count;
 use crate::error::{AppError, AppResult};
 use crate::text_enum;
 
 text_enum! {
+    /// How a top-up is paid.
     pub enum TopUpMethod {
+        /// A bank transfer (VietQR) with the order's memo in the transfer content.
         BankTransfer => "BANK_TRANSFER",
+        /// The MoMo wallet.
         Momo => "MOMO",
+        /// The ZaloPay wallet.
         Zalopay => "ZALOPAY",
     }
 }
 
 text_enum! {
+    /// Where a top-up is.
     pub enum TopUpStatus {
+        /// Waiting for the payment.
         Pending => "PENDING",
+        /// Paid and credited to the balance.
         Succeeded => "SUCCEEDED",
+        /// The payment failed or an admin rejected it; nothing was credited.
         Failed => "FAILED",
+        /// Not paid in time; nothing was credited.
         Expired => "EXPIRED",
         /// Money arrived that does not match the order (another amount): an admin decides.
         NeedsReview => "NEEDS_REVIEW",
@@ -68,6 +78,10 @@ pub struct TopUp {
 
 pub const COLUMNS: &str = "id, user_id, method, amount, status, provider_ref, transfer_memo, pay_url, deeplink, qr_payload, provider_txn_id, received_amount, status_reason, expires_at, created_at, updated_at, completed_at";
 
+/// The top-up list's filter: `$1` the owner, `$2` the status, either null for any.
+const LIST_FILTER: &str =
+    "($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR status = $2)";
+
 fn not_found(e: diesel::result::Error) -> AppError {
     match e {
         diesel::result::Error::NotFound => AppError::NotFound("top-up"),
@@ -113,9 +127,7 @@ impl TopUp {
         limit: i64,
     ) -> AppResult<Vec<Self>> {
         Ok(diesel::sql_query(format!(
-            "SELECT {COLUMNS} FROM top_ups
-             WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR status = $2)
-               AND ($3::uuid IS NULL OR id < $3)
+            "SELECT {COLUMNS} FROM top_ups WHERE {LIST_FILTER} AND ($3::uuid IS NULL OR id < $3)
              ORDER BY id DESC LIMIT $4"
         ))
         .bind::<Nullable<SqlUuid>, _>(user_id)
@@ -124,6 +136,22 @@ impl TopUp {
         .bind::<BigInt, _>(limit)
         .load(conn)
         .await?)
+    }
+
+    /// How many top-ups `list` would page through, for its `totalCount`.
+    pub async fn count(
+        conn: &mut AsyncPgConnection,
+        user_id: Option<Uuid>,
+        status: Option<TopUpStatus>,
+    ) -> AppResult<i64> {
+        let row: Count = diesel::sql_query(format!(
+            "SELECT count(*)::bigint AS n FROM top_ups WHERE {LIST_FILTER}"
+        ))
+        .bind::<Nullable<SqlUuid>, _>(user_id)
+        .bind::<Nullable<Text>, _>(status.map(|s| s.as_str()))
+        .get_result(conn)
+        .await?;
+        Ok(row.n)
     }
 
     /// Gateway orders still open: to be asked about, or expired.

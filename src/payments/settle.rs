@@ -9,6 +9,7 @@ use super::model::{set_status, TopUp, TopUpStatus};
 use super::unmatched::{self, Unmatched};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
+use crate::events::Event;
 
 /// What a gateway, bank or admin says happened to a top-up.
 #[derive(Clone, Debug)]
@@ -34,6 +35,9 @@ pub enum Applied {
     Unmatched,
 }
 
+/// A top-up of the event's owner changed status; `topUpUpdated` re-reads the one it watches.
+pub const EVENT_TOP_UP_UPDATED: &str = "top_up.updated";
+
 pub async fn apply(state: &AppState, top_up_id: Uuid, report: Report) -> AppResult<Applied> {
     let mut conn = state.conn().await?;
     let (applied, user) = conn
@@ -45,6 +49,10 @@ pub async fn apply(state: &AppState, top_up_id: Uuid, report: Report) -> AppResu
         .await?;
     if !matches!(applied, Applied::Unchanged(_) | Applied::Unmatched) {
         crate::billing::service::publish(state, user).await;
+        state
+            .events
+            .publish(Event::new(EVENT_TOP_UP_UPDATED, user))
+            .await;
     }
     Ok(applied)
 }

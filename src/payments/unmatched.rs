@@ -63,6 +63,10 @@ pub async fn page(
     Ok(UnmatchedPayment::page(&mut *state.conn().await?, status, after, limit).await?)
 }
 
+pub async fn count(state: AppState, status: Option<UnmatchedPaymentStatus>) -> AppResult<i64> {
+    Ok(UnmatchedPayment::count(&mut *state.conn().await?, status).await?)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Resolution {
     Credit,

@@ -1,6 +1,7 @@
 //! The `unmatched_payments` table: money that arrived and settled no order.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -9,6 +10,7 @@ use crate::db::schema::unmatched_payments;
 use crate::text_enum;
 
 text_enum! {
+    /// Whether an admin has decided about an unmatched payment, and what.
     pub enum UnmatchedPaymentStatus {
         /// Nobody has decided yet.
         NeedsReview => "NEEDS_REVIEW",
@@ -16,6 +18,7 @@ text_enum! {
         Credited => "CREDITED",
         /// Sent back to the payer outside the platform.
         RefundedOutside => "REFUNDED_OUTSIDE",
+        /// Closed by an admin with no money moved.
         Ignored => "IGNORED",
     }
 }
@@ -81,18 +84,32 @@ impl UnmatchedPayment {
         after: Option<Uuid>,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
-        let mut query = unmatched_payments::table
+        let mut query = Self::filtered(status)
             .order(unmatched_payments::id.desc())
             .limit(limit)
-            .select(Self::as_select())
-            .into_boxed();
-        if let Some(status) = status {
-            query = query.filter(unmatched_payments::status.eq(status));
-        }
+            .select(Self::as_select());
         if let Some(after) = after {
             query = query.filter(unmatched_payments::id.lt(after));
         }
         query.load(conn).await
+    }
+
+    /// How many rows the list's filter matches, for its `totalCount`.
+    pub async fn count(
+        conn: &mut AsyncPgConnection,
+        status: Option<UnmatchedPaymentStatus>,
+    ) -> QueryResult<i64> {
+        Self::filtered(status).count().get_result(conn).await
+    }
+
+    fn filtered(
+        status: Option<UnmatchedPaymentStatus>,
+    ) -> unmatched_payments::BoxedQuery<'static, Pg> {
+        let mut query = unmatched_payments::table.into_boxed();
+        if let Some(status) = status {
+            query = query.filter(unmatched_payments::status.eq(status));
+        }
+        query
     }
 
     pub async fn resolve(

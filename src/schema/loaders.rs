@@ -12,7 +12,7 @@ use async_graphql::{Request, ServerResult};
 
 use crate::app::AppState;
 use crate::campaigns::contacts;
-use crate::{billing, calls, campaigns};
+use crate::{billing, calls, campaigns, dids, users};
 
 pub struct Loaders;
 
@@ -61,4 +61,13 @@ fn with_loaders(request: Request, state: &AppState) -> Request {
             campaigns::loaders::CampaignAggregates(s()),
             tokio::spawn,
         ))
+        .data(DataLoader::new(
+            campaigns::loaders::CampaignsById(s()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            users::loaders::UsersById(s()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(dids::loaders::DidsById(s()), tokio::spawn))
 }

@@ -3,6 +3,7 @@
 
 pub mod http;
 pub mod loaders;
+pub mod node;
 pub mod ws;
 
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
@@ -14,6 +15,7 @@ use crate::{
     twilio_accounts, users,
 };
 
+/// Everything Ringcast lets you read; most fields need `Authorization: Bearer <accessToken>`.
 #[derive(MergedObject, Default)]
 pub struct Query(
     auth::graphql::AuthQuery,
@@ -30,8 +32,10 @@ pub struct Query(
     billing::graphql::BillingQuery,
     payments::graphql::PaymentsQuery,
     health::graphql::HealthQuery,
+    node::NodeQuery,
 );
 
+/// Every change: each takes `input: VerbNounInput!` and answers `VerbNounPayload!`.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     auth::graphql::AuthMutation,
@@ -50,12 +54,14 @@ pub struct Mutation(
     payments::graphql::PaymentsMutation,
 );
 
+/// Live updates over the graphql-transport-ws websocket at /graphql/ws.
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(
     users::graphql::UsersSubscription,
     campaigns::graphql::CampaignsSubscription,
     calls::graphql::CallsSubscription,
     billing::graphql::BillingSubscription,
+    payments::graphql::PaymentsSubscription,
 );
 
 pub type RingcastSchema = Schema<Query, Mutation, Subscription>;

@@ -1,6 +1,7 @@
 //! The `twilio_accounts` table.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -9,10 +10,15 @@ use crate::db::schema::twilio_accounts;
 use crate::text_enum;
 
 text_enum! {
+    /// A Twilio account's state at its latest check.
     pub enum AccountStatus {
+        /// Not checked since it was added or its auth token changed.
         Unknown => "UNKNOWN",
+        /// Twilio reports the account active.
         Active => "ACTIVE",
+        /// Twilio reports the account suspended or closed.
         Suspended => "SUSPENDED",
+        /// Twilio could not be reached or refused the credentials; see `lastError`.
         Error => "ERROR",
     }
 }
@@ -108,15 +114,23 @@ impl TwilioAccount {
         after: Option<Uuid>,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
-        let mut query = twilio_accounts::table
+        let mut query = Self::filtered()
             .order(twilio_accounts::id)
             .limit(limit)
-            .select(Self::as_select())
-            .into_boxed();
+            .select(Self::as_select());
         if let Some(after) = after {
             query = query.filter(twilio_accounts::id.gt(after));
         }
         query.load(conn).await
+    }
+
+    /// How many rows the list's filter matches, for its `totalCount`.
+    pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+        Self::filtered().count().get_result(conn).await
+    }
+
+    fn filtered() -> twilio_accounts::BoxedQuery<'static, Pg> {
+        twilio_accounts::table.into_boxed()
     }
 
     pub async fn update(

@@ -121,12 +121,24 @@ pub async fn get(state: &AppState, id: Uuid) -> AppResult<TwilioAccount> {
     find(&mut *state.conn().await?, id).await
 }
 
+/// Twilio accounts are for admins only; anyone else gets NOT_FOUND, as for no account.
+pub async fn get_for(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<TwilioAccount> {
+    if !viewer.is_admin() {
+        return Err(AppError::NotFound("Twilio account"));
+    }
+    get(state, id).await
+}
+
 pub async fn page(
     state: &AppState,
     after: Option<Uuid>,
     limit: i64,
 ) -> AppResult<Vec<TwilioAccount>> {
     Ok(TwilioAccount::page(&mut *state.conn().await?, after, limit).await?)
+}
+
+pub async fn count(state: AppState) -> AppResult<i64> {
+    Ok(TwilioAccount::count(&mut *state.conn().await?).await?)
 }
 
 /// A client for the account, with its auth token opened from the database.

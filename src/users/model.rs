@@ -1,6 +1,7 @@
 //! The `users` table.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -69,6 +70,15 @@ impl User {
             .await
     }
 
+    /// Several accounts in one statement, for a page's edges to their users.
+    pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<User>> {
+        users::table
+            .filter(users::id.eq_any(ids))
+            .select(User::as_select())
+            .load(conn)
+            .await
+    }
+
     /// `email` must already be normalised (trimmed, lower-case).
     pub async fn find_by_email(
         conn: &mut AsyncPgConnection,
@@ -110,14 +120,23 @@ impl User {
         after: Option<Uuid>,
         limit: i64,
     ) -> QueryResult<Vec<User>> {
-        let mut query = users::table
+        let mut query = Self::filtered(filter)
             .select(User::as_select())
             .order(users::id)
-            .limit(limit)
-            .into_boxed();
+            .limit(limit);
         if let Some(after) = after {
             query = query.filter(users::id.gt(after));
         }
+        query.load(conn).await
+    }
+
+    /// How many users the filter matches, for a list's `totalCount`.
+    pub async fn count(conn: &mut AsyncPgConnection, filter: &UserFilter) -> QueryResult<i64> {
+        Self::filtered(filter).count().get_result(conn).await
+    }
+
+    fn filtered(filter: &UserFilter) -> users::BoxedQuery<'static, Pg> {
+        let mut query = users::table.into_boxed();
         if let Some(role) = filter.role {
             query = query.filter(users::role.eq(role));
         }
@@ -132,7 +151,7 @@ impl User {
                     .or(users::name.ilike(pattern)),
             );
         }
-        query.load(conn).await
+        query
     }
 
     pub async fn update(

@@ -145,6 +145,14 @@ pub async fn get(state: &AppState, id: Uuid) -> AppResult<User> {
     find(&mut conn, id).await
 }
 
+/// An account its owner or an admin may see; NOT_FOUND for anyone else, as for no account.
+pub async fn get_for(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<User> {
+    if id != viewer.id && !viewer.is_admin() {
+        return Err(AppError::NotFound("user"));
+    }
+    get(state, id).await
+}
+
 pub async fn page(
     state: &AppState,
     filter: &UserFilter,
@@ -153,6 +161,26 @@ pub async fn page(
 ) -> AppResult<Vec<User>> {
     let mut conn = state.conn().await?;
     Ok(User::page(&mut conn, filter, after, limit).await?)
+}
+
+pub async fn count(state: AppState, filter: UserFilter) -> AppResult<i64> {
+    Ok(User::count(&mut *state.conn().await?, &filter).await?)
+}
+
+/// The signed-in user's own profile: only what a user may change about themselves (the name);
+/// role and status stay with admins. Open websockets of the user hear `userUpdated`.
+pub async fn update_me(state: &AppState, viewer: &Viewer, name: Option<&str>) -> AppResult<User> {
+    let changes = UserChanges {
+        name: name.map(|n| parse_name(Some(n))).transpose()?,
+        updated_at: Some(chrono::Utc::now()),
+        ..UserChanges::default()
+    };
+    let user = User::update(&mut *state.conn().await?, viewer.id, &changes).await?;
+    state
+        .events
+        .publish(crate::events::Event::new(EVENT_USER_UPDATED, user.id))
+        .await;
+    Ok(user)
 }
 
 pub async fn set_password_hash(

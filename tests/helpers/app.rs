@@ -140,7 +140,7 @@ impl TestApp {
         let admin = self.admin_token().await;
         self.gql_as(
             &admin,
-            "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { id } }",
+            "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { entry { id } } }",
             json!({"i": {"userId": user_id, "amount": amount, "reason": "test balance"}}),
         )
         .await
@@ -247,14 +247,14 @@ impl TestApp {
         let account = self.add_carrier_account(admin, carrier).await;
         self.gql_as(
             admin,
-            "mutation($id: ID!) { testTwilioAccount(id: $id) { twilioAccount { status } } }",
+            "mutation($id: ID!) { testTwilioAccount(input: {id: $id}) { twilioAccount { status } } }",
             json!({"id": account}),
         )
         .await
         .assert_ok();
         self.gql_as(
             admin,
-            "mutation($id: ID!) { syncTwilioAccount(id: $id) { imported } }",
+            "mutation($id: ID!) { syncTwilioAccount(input: {id: $id}) { imported } }",
             json!({"id": account}),
         )
         .await

@@ -49,7 +49,7 @@ pub async fn create(
 pub async fn start(app: &TestApp, token: &str, id: &str) {
     app.gql_as(
         token,
-        "mutation($i: CampaignIdInput!) { startCampaign(input: $i) { campaign { status } } }",
+        "mutation($i: StartCampaignInput!) { startCampaign(input: $i) { campaign { status } } }",
         json!({"i": {"id": id}}),
     )
     .await

@@ -33,6 +33,18 @@ where
     }
 }
 
+/// The input type a mutation takes under the schema's naming scheme: `startCampaign` →
+/// `StartCampaignInput`.
+pub fn input_type(mutation: &str) -> String {
+    let mut chars = mutation.chars();
+    let first = chars.next().map(|c| c.to_ascii_uppercase());
+    format!(
+        "{}{}Input",
+        first.into_iter().collect::<String>(),
+        chars.as_str()
+    )
+}
+
 pub fn unique_email(prefix: &str) -> String {
     format!("{prefix}-{}@example.com", uuid::Uuid::new_v4().simple())
 }

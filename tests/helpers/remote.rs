@@ -78,7 +78,7 @@ impl Remote {
         )
         .await;
         self.ok(
-            "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { id } }",
+            "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { entry { id } } }",
             json!({"i": {"userId": user_id, "amount": 10_000_000, "reason": "test"}}),
         )
         .await;
@@ -105,7 +105,7 @@ impl Remote {
         )
         .await;
         self.ok(
-            "mutation($i: CampaignIdInput!) { startCampaign(input: $i) { campaign { status } } }",
+            "mutation($i: StartCampaignInput!) { startCampaign(input: $i) { campaign { status } } }",
             json!({"i": {"id": id}}),
         )
         .await;

@@ -19,7 +19,7 @@ pub async fn set_default_rate(app: &TestApp, admin: &str) {
     let (per_minute, first, step, fee) = RATE;
     app.gql_as(
         admin,
-        "mutation($i: SetRateInput!) { setRate(input: $i) { prefix } }",
+        "mutation($i: SetRateInput!) { setRate(input: $i) { rate { prefix } } }",
         json!({"i": {"prefix": "", "perMinute": per_minute, "initialIncrement": first,
                      "billingIncrement": step, "connectionFee": fee}}),
     )

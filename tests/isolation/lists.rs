@@ -27,6 +27,7 @@ const LISTS: &[(&str, Listing)] = &[
     ("myDids", Listing::Own),
     ("topUps", Listing::Own),
     ("rates", Listing::Platform),
+    ("voices", Listing::Platform),
 ];
 
 /// A list (`[T]`) or a Relay connection (`TConnection`), under any `NON_NULL`.

@@ -1,6 +1,5 @@
 //! Balance, ledger, rates and statements in GraphQL; `User.balance` is resolved from here.
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, Result, Subscription, ID};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
@@ -12,14 +11,16 @@ use crate::error::AppError;
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::ids::parse_id;
-use crate::graphql::pagination::Page;
+use crate::graphql::pagination::{List, Page};
+use crate::graphql::Vnd;
 use crate::viewer::Viewer;
 
 mod types;
 
 pub use types::{
-    AdjustBalanceInput, BalanceView, CallQuote, LedgerEntryNode, LedgerFilterInput, RateView,
-    SetRateInput, Statement, StatementLine,
+    AdjustBalanceInput, AdjustBalancePayload, BalanceView, CallQuote, DeleteRateInput,
+    DeleteRatePayload, LedgerEntryNode, LedgerFilterInput, RateView, SetRateInput, SetRatePayload,
+    Statement, StatementLine,
 };
 
 /// The balance of `user_id` for a viewer allowed to see it.
@@ -66,15 +67,18 @@ pub struct BillingQuery;
 
 #[Object]
 impl BillingQuery {
-    /// The ledger, newest first: your own, or (admins) anyone's.
+    /// The ledger, newest first: your own, or for an ADMIN anyone's.
     #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
     async fn ledger(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
-        filter: Option<LedgerFilterInput>,
-    ) -> Result<Connection<String, LedgerEntryNode>> {
+        #[graphql(desc = "Only entries matching this; omit for all you may see.")] filter: Option<
+            LedgerFilterInput,
+        >,
+    ) -> Result<List<LedgerEntryNode>> {
         let viewer = ctx.viewer()?;
         let page = Page::parse(first, after)?;
         let filter = to_filter(viewer, filter.unwrap_or_default())?;
@@ -85,10 +89,11 @@ impl BillingQuery {
             page.fetch_limit(),
         )
         .await?;
-        Ok(page.connection(rows, |e| e.id.to_string(), LedgerEntryNode))
+        let count = service::count(ctx.state().clone(), filter);
+        Ok(page.connection(rows, |e| e.id.to_string(), LedgerEntryNode, count))
     }
 
-    /// The rate table, default rate (empty prefix) first.
+    /// The rate table, default rate (empty prefix) first (any signed-in user).
     #[graphql(complexity = "crate::graphql::cost::LOOKUP + child_complexity")]
     async fn rates(&self, ctx: &Context<'_>) -> Result<Vec<RateView>> {
         ctx.viewer()?;
@@ -99,9 +104,16 @@ impl BillingQuery {
             .collect())
     }
 
-    /// What a call to `to` costs and how much a call to it holds.
+    /// What a call to `to` costs and how much a call to it holds (any signed-in user; free).
     #[graphql(complexity = "crate::graphql::cost::LOOKUP + child_complexity")]
-    async fn quote_call(&self, ctx: &Context<'_>, to: String) -> Result<CallQuote> {
+    async fn quote_call(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The number to price: E.164 such as +84901234567, or a Vietnamese national number."
+        )]
+        to: String,
+    ) -> Result<CallQuote> {
         ctx.viewer()?;
         let state = ctx.state();
         let number = crate::phone::parse(&to, "VN")
@@ -112,21 +124,20 @@ impl BillingQuery {
         let max = state.config.max_call_secs;
         Ok(CallQuote {
             to: number,
-            first_minute: rate.charge(60, true),
-            hold: rate.charge(i64::from(max), true),
+            first_minute: Vnd(rate.charge(60, true)),
+            hold: Vnd(rate.charge(i64::from(max), true)),
             max_duration_secs: max as i32,
             rate: rate.into(),
         })
     }
 
-    /// The monthly statement (Vietnam calendar month, `YYYY-MM`) of yourself or, for admins,
-    /// of `userId`.
+    /// The monthly statement (Vietnam calendar month, YYYY-MM) of yourself or, for an ADMIN, of userId; free.
     #[graphql(complexity = "crate::graphql::cost::AGGREGATE + child_complexity")]
     async fn statement(
         &self,
         ctx: &Context<'_>,
-        month: String,
-        user_id: Option<ID>,
+        #[graphql(desc = "The month, YYYY-MM, such as 2026-11.")] month: String,
+        #[graphql(desc = "Whose statement (ADMIN only); omit for your own.")] user_id: Option<ID>,
     ) -> Result<Statement> {
         let viewer = ctx.viewer()?;
         let user = match user_id {
@@ -147,12 +158,12 @@ impl BillingQuery {
         };
         Ok(Statement {
             csv: statement.csv(),
-            credits: sum(true),
-            debits: -sum(false),
+            credits: Vnd(sum(true)),
+            debits: Vnd(-sum(false)),
             month: statement.month.clone(),
             user_id: ID(user.to_string()),
-            opening_balance: statement.opening,
-            closing_balance: statement.closing,
+            opening_balance: Vnd(statement.opening),
+            closing_balance: Vnd(statement.closing),
             lines: statement
                 .lines
                 .into_iter()
@@ -161,7 +172,7 @@ impl BillingQuery {
                     kind: l.kind.parse().ok(),
                     campaign_id: l.campaign_id.map(|c| ID(c.to_string())),
                     description: l.description,
-                    amount: l.amount,
+                    amount: Vnd(l.amount),
                     entries: l.entries,
                 })
                 .collect(),
@@ -174,43 +185,57 @@ pub struct BillingMutation;
 
 #[Object]
 impl BillingMutation {
-    /// Adds or replaces the rate for a prefix (admins).
+    /// Adds or replaces the rate for a prefix; applies to calls dispatched from then on (ADMIN only, audited).
     #[graphql(guard = "AdminGuard")]
-    async fn set_rate(&self, ctx: &Context<'_>, input: SetRateInput) -> Result<RateView> {
+    async fn set_rate(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do: see `SetRateInput`.")] input: SetRateInput,
+    ) -> Result<SetRatePayload> {
         let viewer = ctx.viewer()?;
         let input = RateInput {
             prefix: input.prefix.trim().trim_start_matches('+').to_owned(),
-            per_minute: input.per_minute,
+            per_minute: input.per_minute.0,
             initial_increment: input.initial_increment,
             billing_increment: input.billing_increment,
-            connection_fee: input.connection_fee,
+            connection_fee: input.connection_fee.0,
             description: input.description,
         };
-        Ok(service::set_rate(ctx.state(), viewer, &input).await?.into())
+        Ok(SetRatePayload {
+            rate: service::set_rate(ctx.state(), viewer, &input).await?.into(),
+        })
     }
 
-    /// Removes a prefix's rate; its numbers fall back to a shorter prefix or the default.
+    /// Removes a prefix's rate; its numbers fall back to a shorter prefix or the default (ADMIN only, audited).
     #[graphql(guard = "AdminGuard")]
-    async fn delete_rate(&self, ctx: &Context<'_>, prefix: String) -> Result<RateView> {
+    async fn delete_rate(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do: see `DeleteRateInput`.")] input: DeleteRateInput,
+    ) -> Result<DeleteRatePayload> {
         let viewer = ctx.viewer()?;
-        let prefix = prefix.trim().trim_start_matches('+');
-        Ok(service::delete_rate(ctx.state(), viewer, prefix)
-            .await?
-            .into())
+        let prefix = input.prefix.trim().trim_start_matches('+');
+        Ok(DeleteRatePayload {
+            rate: service::delete_rate(ctx.state(), viewer, prefix)
+                .await?
+                .into(),
+        })
     }
 
-    /// Credits (positive) or debits (negative) a user's balance by hand (admins, audited).
+    /// Credits (positive) or debits (negative) a user's balance by hand (ADMIN only, audited).
     #[graphql(guard = "AdminGuard")]
     async fn adjust_balance(
         &self,
         ctx: &Context<'_>,
-        input: AdjustBalanceInput,
-    ) -> Result<LedgerEntryNode> {
+        #[graphql(desc = "What to do: see `AdjustBalanceInput`.")] input: AdjustBalanceInput,
+    ) -> Result<AdjustBalancePayload> {
         let viewer = ctx.viewer()?;
         let user = parse_id("userId", &input.user_id)?;
-        Ok(LedgerEntryNode(
-            service::adjust(ctx.state(), viewer, user, input.amount, &input.reason).await?,
-        ))
+        let entry =
+            service::adjust(ctx.state(), viewer, user, input.amount.0, &input.reason).await?;
+        Ok(AdjustBalancePayload {
+            entry: LedgerEntryNode(entry),
+        })
     }
 }
 
@@ -219,11 +244,11 @@ pub struct BillingSubscription;
 
 #[Subscription]
 impl BillingSubscription {
-    /// Your balance (or, for admins, `userId`'s) each time it changes: top-ups, holds,
-    /// charges, adjustments.
+    /// Your balance (or, for an ADMIN, userId's) each time it changes: top-ups, holds, charges, adjustments.
     async fn balance_changed(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Whose balance to watch (ADMIN only); omit for your own.")]
         user_id: Option<ID>,
     ) -> Result<impl Stream<Item = BalanceView>> {
         let viewer = ctx.viewer()?.clone();

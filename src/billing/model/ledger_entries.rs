@@ -3,13 +3,16 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{Array, BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::QueryableByName;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::{Balance, LedgerEntryKind};
+use crate::db::count::Count;
 
 #[derive(QueryableByName, Clone, Debug)]
 pub struct Entry {
@@ -180,6 +183,14 @@ impl NewHolds {
     }
 }
 
+/// The ledger list's filter; `$1`…`$6` are bound by `Entry::bind_filter`.
+const LEDGER_FILTER: &str = "($1::uuid IS NULL OR user_id = $1)
+    AND ($2::text[] IS NULL OR kind = ANY($2))
+    AND ($3::uuid IS NULL OR campaign_id = $3)
+    AND ($4::uuid IS NULL OR call_id = $4)
+    AND ($5::timestamptz IS NULL OR created_at >= $5)
+    AND ($6::timestamptz IS NULL OR created_at < $6)";
+
 #[derive(QueryableByName)]
 struct Total {
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -229,31 +240,51 @@ impl Entry {
         after: Option<i64>,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
-        let kinds: Option<Vec<String>> = filter
-            .kinds
-            .as_ref()
-            .map(|ks| ks.iter().map(|k| k.as_str().to_owned()).collect());
-        diesel::sql_query(format!(
-            "SELECT {ENTRY_COLUMNS} FROM ledger_entries
-             WHERE ($1::uuid IS NULL OR user_id = $1)
-               AND ($2::text[] IS NULL OR kind = ANY($2))
-               AND ($3::uuid IS NULL OR campaign_id = $3)
-               AND ($4::uuid IS NULL OR call_id = $4)
-               AND ($5::timestamptz IS NULL OR created_at >= $5)
-               AND ($6::timestamptz IS NULL OR created_at < $6)
-               AND ($7::bigint IS NULL OR id < $7)
-             ORDER BY id DESC LIMIT $8"
-        ))
-        .bind::<Nullable<SqlUuid>, _>(filter.user_id)
-        .bind::<Nullable<Array<Text>>, _>(kinds)
-        .bind::<Nullable<SqlUuid>, _>(filter.campaign_id)
-        .bind::<Nullable<SqlUuid>, _>(filter.call_id)
-        .bind::<Nullable<Timestamptz>, _>(filter.since)
-        .bind::<Nullable<Timestamptz>, _>(filter.until)
+        Self::bind_filter(
+            diesel::sql_query(format!(
+                "SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE {LEDGER_FILTER}
+                   AND ($7::bigint IS NULL OR id < $7)
+                 ORDER BY id DESC LIMIT $8"
+            ))
+            .into_boxed(),
+            filter,
+        )
         .bind::<Nullable<BigInt>, _>(after)
         .bind::<BigInt, _>(limit)
         .load(conn)
         .await
+    }
+
+    /// How many entries the filter matches, for the ledger's `totalCount`.
+    pub async fn count(conn: &mut AsyncPgConnection, filter: &LedgerFilter) -> QueryResult<i64> {
+        let row: Count = Self::bind_filter(
+            diesel::sql_query(format!(
+                "SELECT count(*)::bigint AS n FROM ledger_entries WHERE {LEDGER_FILTER}"
+            ))
+            .into_boxed(),
+            filter,
+        )
+        .get_result(conn)
+        .await?;
+        Ok(row.n)
+    }
+
+    /// Binds `$1`…`$6` of `LEDGER_FILTER`.
+    fn bind_filter<'a>(
+        query: BoxedSqlQuery<'a, Pg, SqlQuery>,
+        filter: &LedgerFilter,
+    ) -> BoxedSqlQuery<'a, Pg, SqlQuery> {
+        let kinds: Option<Vec<String>> = filter
+            .kinds
+            .as_ref()
+            .map(|ks| ks.iter().map(|k| k.as_str().to_owned()).collect());
+        query
+            .bind::<Nullable<SqlUuid>, _>(filter.user_id)
+            .bind::<Nullable<Array<Text>>, _>(kinds)
+            .bind::<Nullable<SqlUuid>, _>(filter.campaign_id)
+            .bind::<Nullable<SqlUuid>, _>(filter.call_id)
+            .bind::<Nullable<Timestamptz>, _>(filter.since)
+            .bind::<Nullable<Timestamptz>, _>(filter.until)
     }
 
     /// The `CALL_CHARGE` total of a campaign or a call; `None` when nothing was charged.

@@ -12,12 +12,19 @@ pub use ledger_entries::{
 pub use rates::{Rate, RateInput};
 
 crate::text_enum! {
+    /// What moved a user's money.
     pub enum LedgerEntryKind {
+        /// A top-up credited.
         Topup => "TOPUP",
+        /// Money held from the available balance for a call being dialed.
         CallHold => "CALL_HOLD",
+        /// What is left of a call's hold, released when the call ended.
         HoldRelease => "HOLD_RELEASE",
+        /// What a call cost, charged when it ended.
         CallCharge => "CALL_CHARGE",
+        /// Money returned to the balance.
         Refund => "REFUND",
+        /// A manual credit or debit by an admin.
         Adjustment => "ADJUSTMENT",
     }
 }

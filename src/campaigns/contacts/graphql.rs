@@ -1,102 +1,168 @@
 //! `addContacts` and a campaign's contacts.
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Upload, ID};
 
 use super::model::{Contact, ContactState};
 use super::service::{self, ContactInput};
+use crate::compliance::SkipReason;
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids::parse_id;
-use crate::graphql::pagination::Page;
+use crate::graphql::pagination::{List, Page};
 
 pub struct ContactNode(pub Contact);
 
+/// One number a campaign calls, with its progress.
 #[Object(name = "Contact")]
 impl ContactNode {
+    /// The contact's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The number in E.164, such as +84901234567.
     async fn phone(&self) -> &str {
         &self.0.phone
     }
+    /// Two-letter ISO country of the number, when known.
     async fn country(&self) -> Option<&str> {
         self.0.country.as_deref()
     }
+    /// The callee's name, filled into {{name}}; may be empty.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// Template variables for {{var}} in the message, as a JSON object.
     async fn vars(&self) -> async_graphql::Json<serde_json::Value> {
         async_graphql::Json(self.0.vars.clone())
     }
+    /// Where the contact is in the campaign.
     async fn state(&self) -> ContactState {
         self.0.state
     }
+    /// Calls made to this contact so far.
     async fn attempts(&self) -> i32 {
         self.0.attempts
     }
+    /// Earliest time of the next attempt (RFC 3339 UTC), for a retry or a deferral.
     async fn next_attempt_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.next_attempt_at
     }
-    async fn last_outcome(&self) -> Option<&str> {
-        self.0.last_outcome.as_deref()
+    /// Outcome of the last call; null before the first call ends.
+    async fn last_outcome(&self) -> Option<CallOutcome> {
+        self.0.last_outcome.as_deref().map(CallOutcome::from_stored)
     }
-    /// Why the last attempt was skipped or deferred: DNC, CAP, WINDOW, CALLER_ID, BALANCE.
-    async fn skip_reason(&self) -> Option<&str> {
-        self.0.skip_reason.as_deref()
+    /// Why the last attempt was skipped or deferred; null when it was not.
+    async fn skip_reason(&self) -> Option<SkipReason> {
+        self.0.skip_reason.as_deref().map(SkipReason::from_stored)
+    }
+}
+
+/// How a contact's last call ended, as the campaign's retry policy sees it.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// A person answered.
+    Answered,
+    /// The line was busy.
+    Busy,
+    /// Nobody answered.
+    NoAnswer,
+    /// The call failed to connect.
+    Failed,
+    /// An answering machine or fax answered.
+    Machine,
+    /// The call was canceled after it was placed, by the platform or the carrier.
+    Canceled,
+    /// The call never reached the carrier (refused or lost before the request); it is retried.
+    NotPlaced,
+    /// An outcome this version of the server does not know.
+    Other,
+}
+
+impl CallOutcome {
+    /// The outcome a stored `last_outcome` (written by the dispatcher's settle) names.
+    pub fn from_stored(raw: &str) -> Self {
+        match raw {
+            "ANSWERED" => Self::Answered,
+            "BUSY" => Self::Busy,
+            "NO_ANSWER" => Self::NoAnswer,
+            "FAILED" => Self::Failed,
+            "MACHINE" => Self::Machine,
+            "CANCELED" => Self::Canceled,
+            "NOT_PLACED" => Self::NotPlaced,
+            _ => Self::Other,
+        }
     }
 }
 
 #[derive(InputObject)]
+/// One contact to add.
 pub struct ContactEntryInput {
+    /// Phone number, E.164 (+84901234567) or national in the campaign's default country.
     pub phone: String,
+    /// The callee's name, at most 200 characters, for {{name}}.
     pub name: Option<String>,
     /// Template variables for `{{var}}` in the message.
     pub vars: Option<async_graphql::Json<serde_json::Map<String, serde_json::Value>>>,
 }
 
 #[derive(InputObject)]
+/// Contacts to add to a campaign.
 pub struct AddContactsInput {
+    /// The DRAFT or PAUSED campaign of yours to add to.
     pub campaign_id: ID,
+    /// At most 5,000 contacts; use importContacts for more.
     pub contacts: Vec<ContactEntryInput>,
 }
 
 #[derive(SimpleObject)]
+/// A contact that was refused, and why.
 pub struct InvalidContact {
     /// 1-based position in the input (or row in the file).
     pub row: i32,
+    /// The phone number as given.
     pub value: String,
+    /// Why it was refused.
     pub reason: String,
 }
 
 #[derive(SimpleObject)]
+/// What addContacts did.
 pub struct AddContactsPayload {
+    /// Contacts added.
     pub added: i32,
+    /// Numbers the campaign had already, or given twice.
     pub duplicates: i32,
+    /// Contacts refused, with their reasons.
     pub invalid: Vec<InvalidContact>,
 }
 
 #[derive(InputObject)]
+/// A CSV file of contacts for a campaign.
 pub struct ImportContactsInput {
+    /// The DRAFT or PAUSED campaign of yours to add to.
     pub campaign_id: ID,
-    /// CSV with a phone column (phone, so_dien_thoai or sdt), an optional name column, and any
-    /// other columns as template variables. Numbers are read in the campaign's default country.
+    /// CSV with a phone column (phone, so_dien_thoai or sdt), an optional name column, and any other columns as template variables; numbers are read in the campaign's default country.
     pub file: Upload,
 }
 
 #[derive(SimpleObject)]
+/// What an import read and added.
 pub struct ImportReport {
     /// Data rows read (the header excluded).
     pub total_rows: i32,
+    /// Contacts added.
     pub added: i32,
     /// Numbers the campaign had already, or that appeared twice in the file.
     pub duplicates: i32,
+    /// Rows refused, all of them (invalid lists the first 1,000).
     pub invalid_count: i32,
     /// The first 1,000 invalid rows with their reasons.
     pub invalid: Vec<InvalidContact>,
 }
 
 #[derive(SimpleObject)]
+/// What importContacts did.
 pub struct ImportContactsPayload {
+    /// Counts of rows read, added, duplicated and refused.
     pub import_report: ImportReport,
 }
 
@@ -106,25 +172,29 @@ pub struct ContactsQuery;
 #[Object]
 impl ContactsQuery {
     #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
+    /// A campaign's contacts in the order they were added, for its owner or an ADMIN.
     async fn contacts(
         &self,
         ctx: &Context<'_>,
-        campaign_id: ID,
-        first: Option<i32>,
+        #[graphql(desc = "The campaign whose contacts to list.")] campaign_id: ID,
+        #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
-        state: Option<ContactState>,
-    ) -> Result<Connection<String, ContactNode>> {
+        #[graphql(desc = "Only contacts in this state.")] state: Option<ContactState>,
+    ) -> Result<List<ContactNode>> {
         let page = Page::parse(first, after)?;
+        let campaign_id = parse_id("campaignId", &campaign_id)?;
         let rows = service::page(
             ctx.state(),
             ctx.viewer()?,
-            parse_id("campaignId", &campaign_id)?,
+            campaign_id,
             state,
             page.after_parsed()?,
             page.fetch_limit(),
         )
         .await?;
-        Ok(page.connection(rows, |c| c.id.to_string(), ContactNode))
+        let count = service::count(ctx.state().clone(), campaign_id, state);
+        Ok(page.connection(rows, |c| c.id.to_string(), ContactNode, count))
     }
 }
 
@@ -137,7 +207,7 @@ impl ContactsMutation {
     async fn import_contacts(
         &self,
         ctx: &Context<'_>,
-        input: ImportContactsInput,
+        #[graphql(desc = "What to do: see `ImportContactsInput`.")] input: ImportContactsInput,
     ) -> Result<ImportContactsPayload> {
         let file = input.file.value(ctx)?.content;
         let report = super::import::import(
@@ -170,7 +240,7 @@ impl ContactsMutation {
     async fn add_contacts(
         &self,
         ctx: &Context<'_>,
-        input: AddContactsInput,
+        #[graphql(desc = "What to do: see `AddContactsInput`.")] input: AddContactsInput,
     ) -> Result<AddContactsPayload> {
         let contacts = input
             .contacts

@@ -12,12 +12,19 @@ use crate::phone::E164;
 use crate::text_enum;
 
 text_enum! {
+    /// Where a contact is in its campaign.
     pub enum ContactState {
+        /// Waiting for a first call, a retry or the end of a deferral.
         Pending => "PENDING",
+        /// A call to it is in progress.
         Calling => "CALLING",
+        /// Answered by a person.
         Done => "DONE",
+        /// Out of attempts without being answered by a person.
         Failed => "FAILED",
+        /// Pressed the menu's opt-out key; never called again.
         OptedOut => "OPTED_OUT",
+        /// Set aside for good by a check (see skipReason).
         Skipped => "SKIPPED",
     }
 }

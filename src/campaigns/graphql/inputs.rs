@@ -12,113 +12,181 @@ use crate::error::AppError;
 use crate::graphql::ids::parse_id;
 
 #[derive(InputObject)]
+/// What to say to each callee: give exactly one of text and audioUrl.
 pub struct MessageInput {
-    /// Spoken text; `{{name}}` and other contact variables are filled in.
+    /// Spoken text, at most 3,000 characters; `{{name}}` and other contact variables are filled in.
     pub text: Option<String>,
+    /// http(s) URL of a recording to play instead of text.
     pub audio_url: Option<String>,
     #[graphql(default_with = "settings::DEFAULT_VOICE.to_owned()")]
+    /// Text-to-speech voice, one listed by the voices query for this language (default Google.vi-VN-Wavenet-A).
     pub voice: String,
     #[graphql(default_with = "settings::DEFAULT_LANGUAGE.to_owned()")]
+    /// Text-to-speech language code, such as vi-VN (default); must match the voice.
     pub language: String,
     #[graphql(default = 1)]
+    /// How many times to play the message to a person, 1 to 5.
     pub repeat: i32,
 }
 
 #[derive(InputObject)]
+/// One key of the menu and what it does.
 pub struct MenuOptionInput {
+    /// The key: one of 0-9, * or #, each used once per menu.
     pub digit: String,
+    /// What pressing the key does.
     pub action: MenuAction,
+    /// Number to connect the callee to, for TRANSFER only (required there); stored as E.164, the transfer leg is charged to you.
     pub transfer_to: Option<String>,
 }
 
 #[derive(InputObject)]
+/// A keypress menu played after the message; needs at least one option.
 pub struct MenuInput {
+    /// Spoken before waiting for a key, at most 500 characters.
     pub prompt: Option<String>,
     #[graphql(default = 5)]
+    /// Seconds to wait for a key, 1 to 30.
     pub timeout_secs: i32,
+    /// The keys and their actions.
     pub options: Vec<MenuOptionInput>,
 }
 
 #[derive(InputObject)]
+/// When the campaign may call; contacts outside it wait for the next opening.
 pub struct ScheduleInput {
+    /// No calls before this instant (RFC 3339 UTC); a future start makes startCampaign go to SCHEDULED.
     pub start_at: Option<DateTime<Utc>>,
+    /// No calls after this instant (RFC 3339 UTC); must be after startAt.
     pub end_at: Option<DateTime<Utc>>,
-    /// HH:MM.
+    /// Start of the daily window, HH:MM in timeZone; give dailyEnd too.
     pub daily_start: Option<String>,
+    /// End of the daily window, HH:MM in timeZone, after dailyStart.
     pub daily_end: Option<String>,
     /// 1 (Monday) to 7 (Sunday); empty for every day.
     #[graphql(default)]
     pub days_of_week: Vec<i32>,
     #[graphql(default_with = "String::from(\"Asia/Ho_Chi_Minh\")")]
+    /// IANA time zone of the daily window and days, such as Asia/Ho_Chi_Minh.
     pub time_zone: String,
 }
 
 #[derive(InputObject)]
+/// How fast the campaign dials; omitted values keep the current (or default) setting.
 pub struct PacingInput {
+    /// New calls per second, above 0 and at most 50 (default 1).
     pub calls_per_second: Option<f64>,
+    /// Calls in progress at once, 1 to 500 (default 10).
     pub max_concurrent: Option<i32>,
 }
 
 #[derive(InputObject)]
+/// When a contact is called again; omitted values keep the current (or default) setting.
 pub struct RetryInput {
+    /// Calls per contact, the first included, 1 to 10 (default 1).
     pub max_attempts: Option<i32>,
+    /// Outcomes that earn another attempt; replaces the list (default none).
     pub retry_on: Option<Vec<RetryOutcome>>,
+    /// Seconds between attempts, 60 to 604800 (7 days; default 3600).
     pub delay_secs: Option<i32>,
 }
 
 #[derive(InputObject)]
+/// How the callees agreed to be called; a campaign cannot start without it.
 pub struct ConsentInput {
+    /// The basis of the consent.
     pub basis: ConsentBasis,
-    /// Where the consent came from (form, recorded call, contract ...).
+    /// Where the consent came from (form, recorded call, contract ...), 1 to 500 characters.
     pub source: String,
+    /// When the consent was collected (RFC 3339 UTC); not in the future.
     pub collected_at: DateTime<Utc>,
 }
 
 #[derive(InputObject)]
+/// A new campaign; it starts as DRAFT.
 pub struct CreateCampaignInput {
+    /// The campaign's name, 1 to 200 characters.
     pub name: String,
+    /// Why the campaign calls; compliance rules depend on it.
     pub purpose: Purpose,
+    /// How the callees agreed to be called; may come later, but a start needs it.
     pub consent: Option<ConsentInput>,
+    /// What to say to each callee.
     pub message: MessageInput,
+    /// A keypress menu after the message; omit for none.
     pub menu: Option<MenuInput>,
     #[graphql(default_with = "AmdMode::Off")]
+    /// What to do when an answering machine picks up (default OFF).
     pub answering_machine: AmdMode,
     #[graphql(default)]
+    /// Ids of your own phone numbers (DIDs) to call from, at most 50; a start needs one.
     pub caller_ids: Vec<ID>,
+    /// When the campaign may call; omit for no window of its own (time zone Asia/Ho_Chi_Minh).
     pub schedule: Option<ScheduleInput>,
+    /// How fast to dial (default 1 call per second, 10 at once).
     pub pacing: Option<PacingInput>,
+    /// When to call a contact again (default one attempt only).
     pub retry: Option<RetryInput>,
-    /// How to read national numbers such as 0912345678.
+    /// Two-letter ISO country used to read national numbers such as 0912345678 (default VN).
     pub default_country: Option<String>,
 }
 
 #[derive(InputObject)]
+/// Changes to a DRAFT or PAUSED campaign of yours; omitted fields stay as they are.
 pub struct UpdateCampaignInput {
+    /// The campaign to change.
     pub id: ID,
+    /// New name, 1 to 200 characters.
     pub name: Option<String>,
+    /// New purpose.
     pub purpose: Option<Purpose>,
+    /// New consent record, replacing the old one.
     pub consent: Option<ConsentInput>,
+    /// New message, replacing the whole message.
     pub message: Option<MessageInput>,
+    /// New keypress menu, replacing the old one.
     pub menu: Option<MenuInput>,
     /// Removes the keypress menu.
     #[graphql(default)]
     pub remove_menu: bool,
+    /// New answering-machine handling.
     pub answering_machine: Option<AmdMode>,
+    /// New caller ID list, replacing the old one: at most 50 of your DIDs.
     pub caller_ids: Option<Vec<ID>>,
+    /// New schedule, replacing the whole schedule.
     pub schedule: Option<ScheduleInput>,
+    /// New pacing; omitted values are kept.
     pub pacing: Option<PacingInput>,
+    /// New retry rules; omitted values are kept.
     pub retry: Option<RetryInput>,
+    /// New two-letter ISO country for reading national numbers of contacts added from now on.
     pub default_country: Option<String>,
 }
 
+/// What `cloneCampaign` takes.
 #[derive(InputObject)]
-pub struct CampaignIdInput {
+pub struct CloneCampaignInput {
+    /// The campaign to copy; yours.
     pub id: ID,
+    /// The new campaign's name, 1 to 200 characters.
+    pub name: String,
 }
 
+crate::one_field_types!(InputObject "takes", id: ID, "The campaign's ID." =>
+    DeleteCampaignInput "deleteCampaign",
+    StartCampaignInput "startCampaign",
+    PauseCampaignInput "pauseCampaign",
+    ResumeCampaignInput "resumeCampaign",
+    CancelCampaignInput "cancelCampaign",
+);
+
 #[derive(InputObject, Default)]
+/// Narrows a list of campaigns; all given conditions must hold.
+#[graphql(name = "CampaignFilter")]
 pub struct CampaignsFilter {
+    /// Only campaigns in this status.
     pub status: Option<CampaignStatus>,
+    /// Only campaigns whose name contains this text, ignoring case.
     pub search: Option<String>,
 }
 

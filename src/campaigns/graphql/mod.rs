@@ -7,14 +7,14 @@ mod subscription;
 mod types;
 
 pub use inputs::{
-    CampaignIdInput, CampaignsFilter, ConsentInput, CreateCampaignInput, MenuInput,
-    MenuOptionInput, MessageInput, PacingInput, RetryInput, ScheduleInput, UpdateCampaignInput,
+    CampaignsFilter, ConsentInput, CreateCampaignInput, MenuInput, MenuOptionInput, MessageInput,
+    PacingInput, RetryInput, ScheduleInput, UpdateCampaignInput,
 };
 pub use mutation::CampaignsMutation;
 pub use query::CampaignsQuery;
 pub use subscription::CampaignsSubscription;
 pub use types::{
-    CampaignNode, CampaignPayload, CampaignPreflight, CampaignStats, ConsentView, ContactCounts,
+    CampaignNode, CampaignPreflight, CampaignStats, ConsentView, ContactCounts,
     DeleteCampaignPayload, MenuOptionView, MenuView, MessageView, PreflightIssue, ScheduleView,
     SkipCount,
 };

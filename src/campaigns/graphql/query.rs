@@ -1,15 +1,16 @@
 //! Campaign reads: one campaign, a page of them, and the preflight report.
 
-use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, Result, ID};
 
 use super::inputs::CampaignsFilter;
-use super::types::{CampaignNode, CampaignPreflight, PreflightIssue};
+use super::types::{CampaignNode, CampaignPreflight, PreflightIssue, PreflightIssueCode};
 use crate::campaigns::model::CampaignFilter;
-use crate::campaigns::{preflight, service};
+use crate::campaigns::voices::{self, Voice};
+use crate::campaigns::{listing, preflight, service};
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids::parse_id;
-use crate::graphql::pagination::Page;
+use crate::graphql::pagination::{List, Page};
+use crate::graphql::Vnd;
 
 #[derive(Default)]
 pub struct CampaignsQuery;
@@ -17,21 +18,40 @@ pub struct CampaignsQuery;
 #[Object]
 impl CampaignsQuery {
     #[graphql(complexity = "crate::graphql::cost::LOOKUP + child_complexity")]
-    async fn campaign(&self, ctx: &Context<'_>, id: ID) -> Result<CampaignNode> {
+    /// One campaign by id, for its owner or an ADMIN (NOT_FOUND for anyone else).
+    async fn campaign(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The campaign's id.")] id: ID,
+    ) -> Result<CampaignNode> {
         Ok(CampaignNode(
             service::get(ctx.state(), ctx.viewer()?, parse_id("id", &id)?).await?,
         ))
     }
 
-    /// Your campaigns, newest first (admins see everyone's).
+    /// The text-to-speech voices a campaign's message may use, with language and gender; any signed-in user.
+    async fn voices(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only voices of this language (BCP 47, e.g. vi-VN); omit for all.")]
+        language: Option<String>,
+    ) -> Result<Vec<Voice>> {
+        ctx.viewer()?;
+        Ok(voices::of(language.as_deref()))
+    }
+
+    /// Your campaigns, newest first; an ADMIN sees everyone's.
     #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
     async fn campaigns(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
-        filter: Option<CampaignsFilter>,
-    ) -> Result<Connection<String, CampaignNode>> {
+        #[graphql(desc = "Only campaigns with this status or name; omit for all.")] filter: Option<
+            CampaignsFilter,
+        >,
+    ) -> Result<List<CampaignNode>> {
         let page = Page::parse(first, after)?;
         let filter = filter.unwrap_or_default();
         let filter = CampaignFilter {
@@ -39,25 +59,30 @@ impl CampaignsQuery {
             status: filter.status,
             search: filter.search.filter(|s| !s.trim().is_empty()),
         };
-        let rows = service::page(
+        let filter = listing::scoped(ctx.viewer()?, filter);
+        let rows = listing::page(
             ctx.state(),
-            ctx.viewer()?,
-            filter,
+            &filter,
             page.after_parsed()?,
             page.fetch_limit(),
         )
         .await?;
-        Ok(page.connection(rows, |c| c.id.to_string(), CampaignNode))
+        let count = listing::count(ctx.state().clone(), filter);
+        Ok(page.connection(rows, |c| c.id.to_string(), CampaignNode, count))
     }
 
-    /// Everything that would stop the campaign from starting, and warnings.
+    /// Everything that would stop the campaign from starting, warnings, and its cost estimate (owner or ADMIN; free).
     #[graphql(complexity = "crate::graphql::cost::AGGREGATE + child_complexity")]
-    async fn campaign_preflight(&self, ctx: &Context<'_>, id: ID) -> Result<CampaignPreflight> {
+    async fn campaign_preflight(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The campaign to check.")] id: ID,
+    ) -> Result<CampaignPreflight> {
         let report = service::preflight(ctx.state(), ctx.viewer()?, parse_id("id", &id)?).await?;
         let issues = |list: Vec<preflight::Issue>| {
             list.into_iter()
                 .map(|i| PreflightIssue {
-                    code: i.code.to_owned(),
+                    code: PreflightIssueCode::from_code(i.code),
                     message: i.message,
                 })
                 .collect()
@@ -65,8 +90,8 @@ impl CampaignsQuery {
         Ok(CampaignPreflight {
             ready: report.blockers.is_empty(),
             contacts_to_call: report.contacts_to_call,
-            estimated_cost: report.estimated_cost,
-            available_balance: report.available_balance,
+            estimated_cost: Vnd(report.estimated_cost),
+            available_balance: Vnd(report.available_balance),
             blockers: issues(report.blockers),
             warnings: issues(report.warnings),
         })

@@ -15,11 +15,11 @@ pub struct CampaignsSubscription;
 
 #[Subscription]
 impl CampaignsSubscription {
-    /// The campaign's statistics as calls progress, at most a few times a second.
+    /// The campaign's statistics as calls progress, at most a few times a second (owner or ADMIN).
     async fn campaign_progress(
         &self,
         ctx: &Context<'_>,
-        campaign_id: ID,
+        #[graphql(desc = "The campaign to watch: yours, or any for an ADMIN.")] campaign_id: ID,
     ) -> Result<impl Stream<Item = CampaignStats>> {
         let viewer = ctx.viewer()?.clone();
         let state = ctx.state().clone();
@@ -37,10 +37,11 @@ impl CampaignsSubscription {
         })
     }
 
-    /// The campaign each time its status changes (started, paused, auto-paused, completed ...).
+    /// The campaign each time its status changes (started, paused, auto-paused, completed ...); yours only, everyone's for an ADMIN.
     async fn campaign_state_changed(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only this campaign; omit for all of yours (an ADMIN gets everyone's).")]
         campaign_id: Option<ID>,
     ) -> Result<impl Stream<Item = CampaignNode>> {
         let viewer = ctx.viewer()?.clone();
