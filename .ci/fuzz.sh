@@ -114,7 +114,7 @@ reg = gql("mutation($i: RegisterInput!) { register(input: $i) { accessToken user
           {"i": {"email": "fuzz-user@example.com", "name": "Fuzz User", "password": "fuzz-user-password-1"}})
 user, user_id = reg["register"]["accessToken"], reg["register"]["user"]["id"]
 did = gql("{ dids(first: 1) { edges { node { id } } } }", token=admin)["dids"]["edges"][0]["node"]["id"]
-gql("mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { id } }",
+gql("mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { entry { id } } }",
     {"i": {"userId": user_id, "amount": 1000000, "reason": "fuzz seed"}}, admin)
 gql("mutation($i: AssignDidInput!) { assignDid(input: $i) { did { id } } }",
     {"i": {"didId": did, "userId": user_id}}, admin)
@@ -127,7 +127,7 @@ campaign = gql(
 gql("mutation($i: AddContactsInput!) { addContacts(input: $i) { duplicates } }",
     {"i": {"campaignId": campaign, "contacts": [
         {"phone": "+84901234501", "name": "An"}, {"phone": "+84901234512", "name": "Binh"}]}}, user)
-gql("mutation($i: CreateTopUpInput!) { createTopUp(input: $i) { id } }",
+gql("mutation($i: CreateTopUpInput!) { createTopUp(input: $i) { topUp { id } } }",
     {"i": {"method": "MOMO", "amount": 500000}}, user)
 print(admin)
 print(user)

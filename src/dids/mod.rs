@@ -6,6 +6,7 @@ pub mod accounts_graphql;
 mod assignment;
 mod forwarding;
 pub mod graphql;
+pub mod graphql_types;
 mod health;
 mod import;
 pub mod jobs;

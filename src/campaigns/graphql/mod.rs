@@ -3,6 +3,7 @@
 mod inputs;
 mod mutation;
 mod query;
+mod reasons;
 mod subscription;
 mod types;
 
@@ -12,9 +13,9 @@ pub use inputs::{
 };
 pub use mutation::CampaignsMutation;
 pub use query::CampaignsQuery;
+pub use reasons::{CampaignPreflight, PauseReason, PreflightIssue, PreflightIssueCode};
 pub use subscription::CampaignsSubscription;
 pub use types::{
-    CampaignNode, CampaignPreflight, CampaignStats, ConsentView, ContactCounts,
-    DeleteCampaignPayload, MenuOptionView, MenuView, MessageView, PreflightIssue, ScheduleView,
-    SkipCount,
+    CampaignNode, CampaignStats, ConsentView, ContactCounts, DeleteCampaignPayload, MenuOptionView,
+    MenuView, MessageView, ScheduleView, SkipCount,
 };

@@ -3,7 +3,8 @@
 use async_graphql::{Context, Object, Result, ID};
 
 use super::inputs::CampaignsFilter;
-use super::types::{CampaignNode, CampaignPreflight, PreflightIssue, PreflightIssueCode};
+use super::reasons::{CampaignPreflight, PreflightIssue, PreflightIssueCode};
+use super::types::CampaignNode;
 use crate::campaigns::model::CampaignFilter;
 use crate::campaigns::voices::{self, Voice};
 use crate::campaigns::{listing, preflight, service};
