@@ -150,6 +150,15 @@ from schemathesis.graphql import nodes
 
 # An Upload only travels in a multipart body; inline, any value must be refused cleanly.
 schemathesis.graphql.scalar("Upload", st.sampled_from([nodes.Null, nodes.String("file")]))
+# Money: whole đồng within ±(2^53-1), plus what must be refused cleanly (beyond it, fractions,
+# strings).
+schemathesis.graphql.scalar(
+    "Vnd",
+    st.one_of(
+        st.integers(-(2**53) - 10, 2**53 + 10).map(nodes.Int),
+        st.sampled_from([nodes.Float(1.5), nodes.String("1000")]),
+    ),
+)
 
 
 @schemathesis.check

@@ -50,7 +50,8 @@ async fn lists_count_what_their_filter_matches_and_only_what_the_viewer_may_see(
     let carrier = Carrier::start(2).await;
     let (token, _, did) = app.user_with_number(&admin, &carrier).await;
     let contacts = (0..3)
-        .map(|i| json!({"phone": format!("+8490123450{i}")}))
+        .zip(["Lan", "Lâm", "Minh"])
+        .map(|(i, name)| json!({"phone": format!("+8490123450{i}"), "name": name}))
         .collect();
     let id = campaign::create(&app, &token, &did, contacts, json!({})).await;
     campaign::create(&app, &token, &did, vec![], json!({"name": "Another"})).await;
@@ -63,8 +64,13 @@ async fn lists_count_what_their_filter_matches_and_only_what_the_viewer_may_see(
             "query($c: ID!) { campaigns(first: 1) { totalCount edges { node { id } } }
                named: campaigns(filter: {search: \"Another\"}) { totalCount }
                contacts(campaignId: $c, first: 1) { totalCount }
-               pending: contacts(campaignId: $c, state: PENDING) { totalCount }
-               done: contacts(campaignId: $c, state: DONE) { totalCount }
+               pending: contacts(campaignId: $c, filter: {states: [PENDING, DONE, PENDING]}) { totalCount }
+               done: contacts(campaignId: $c, filter: {states: [DONE]}) { totalCount }
+               by_name: contacts(campaignId: $c, filter: {search: \"l\"}) { totalCount nodes { name } }
+               phone: contacts(campaignId: $c, filter: {search: \"090 123 4502\"}) { totalCount nodes { name } }
+               none: contacts(campaignId: $c, filter: {search: \"%\", states: [PENDING]}) { totalCount nodes { name } }
+               drafts: campaigns(filter: {statuses: [DRAFT, RUNNING]}) { totalCount }
+               running: campaigns(filter: {statuses: [RUNNING]}) { totalCount }
                calls { totalCount } topUps { totalCount } myDids { totalCount } }",
             json!({"c": id}),
         )
@@ -75,6 +81,20 @@ async fn lists_count_what_their_filter_matches_and_only_what_the_viewer_may_see(
     assert_eq!(r.data("contacts.totalCount"), 3);
     assert_eq!(r.data("pending.totalCount"), 3);
     assert_eq!(r.data("done.totalCount"), 0);
+    // A name is searched by its start in any case; a number exactly, in any format.
+    assert_eq!(r.data("by_name.totalCount"), 2);
+    assert_eq!(
+        r.data("by_name.nodes"),
+        &json!([{"name": "Lan"}, {"name": "Lâm"}])
+    );
+    assert_eq!(r.data("phone.nodes"), &json!([{"name": "Minh"}]));
+    assert_eq!(
+        r.data("none.totalCount"),
+        0,
+        "a LIKE wildcard is literal text"
+    );
+    assert_eq!(r.data("drafts.totalCount"), 2);
+    assert_eq!(r.data("running.totalCount"), 0);
     assert_eq!(r.data("calls.totalCount"), 0);
     assert_eq!(r.data("myDids.totalCount"), 1);
     let all = app
@@ -358,5 +378,54 @@ async fn top_up_updated_pushes_the_current_state_then_each_change() {
     assert_eq!(
         refused["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
         "{refused}"
+    );
+}
+
+#[tokio::test]
+async fn admin_lists_filter_by_status_actor_action_and_target() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let (_, _, token, user) = app.user().await;
+    for _ in 0..2 {
+        app.gql_as(
+            &token,
+            "mutation { createTopUp(input: {method: BANK_TRANSFER, amount: 50000}) { topUp { id } } }",
+            json!({}),
+        )
+        .await
+        .assert_ok();
+    }
+    let r = app
+        .gql_as(
+            &admin,
+            "query($u: ID!) { mine: allTopUps(filter: {userId: $u}) { totalCount }
+               pending: allTopUps(filter: {userId: $u, statuses: [PENDING, FAILED]}) { totalCount }
+               paid: allTopUps(filter: {userId: $u, statuses: [SUCCEEDED]}) { totalCount }
+               credits: auditLog(filter: {targetType: \"user\", targetId: $u}) { totalCount nodes { action } }
+               none: auditLog(filter: {action: \"no.such.action\"}) { totalCount } }",
+            json!({"u": user}),
+        )
+        .await;
+    assert_eq!(r.data("mine.totalCount"), 2, "{:?}", r.body);
+    assert_eq!(r.data("pending.totalCount"), 2);
+    assert_eq!(r.data("paid.totalCount"), 0);
+    assert!(
+        r.data("credits.totalCount")
+            .as_i64()
+            .is_some_and(|n| n >= 1),
+        "{:?}",
+        r.body
+    );
+    assert_eq!(r.data("none.totalCount"), 0);
+    let loose = app
+        .gql_as(
+            &admin,
+            "{ auditLog(filter: {targetId: \"x\"}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (loose.code(), loose.field()),
+        ("BAD_USER_INPUT", "targetId")
     );
 }

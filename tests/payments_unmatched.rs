@@ -8,7 +8,7 @@ use crate::helpers::TestApp;
 
 const CREATE: &str =
     "mutation($i: CreateTopUpInput!) { createTopUp(input: $i) { topUp { id payUrl transferMemo } } }";
-const UNMATCHED: &str = "{ unmatchedPayments(first: 20, status: NEEDS_REVIEW) { nodes { id provider txnId amount topUpId userId reason reference status } } }";
+const UNMATCHED: &str = "{ unmatchedPayments(first: 20, filter: {statuses: [NEEDS_REVIEW]}) { nodes { id provider txnId amount topUpId userId reason reference status } } }";
 const RESOLVE: &str = "mutation($i: ResolveUnmatchedPaymentInput!) { resolveUnmatchedPayment(input: $i) { unmatchedPayment { status resolutionNote resolvedBy } } }";
 
 fn sim(app: &TestApp) -> &ringcast::emulator::payments::PaymentSimulator {

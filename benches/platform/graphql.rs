@@ -84,15 +84,15 @@ async fn measure(
         let (graphql, status) = match i % 3 {
             0 => (json!({"campaignId": campaign}), None),
             1 => (
-                json!({"campaignId": campaign, "status": "COMPLETED"}),
+                json!({"campaignId": campaign, "statuses": ["COMPLETED"]}),
                 Some(CallStatus::Completed),
             ),
-            _ => (json!({"status": "FAILED"}), Some(CallStatus::Failed)),
+            _ => (json!({"statuses": ["FAILED"]}), Some(CallStatus::Failed)),
         };
         let model = CallFilter {
             owner_id: Some(user),
             campaign_id: (i % 3 != 2).then_some(campaign),
-            status,
+            statuses: status.map(|s| vec![s]),
             to: None,
             from: None,
             since: None,

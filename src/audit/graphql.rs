@@ -1,11 +1,13 @@
 //! `auditLog` for admins.
 
-use async_graphql::{Context, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
-use super::model::AuditEntry;
+use super::model::{AuditEntry, AuditFilter};
+use crate::error::AppError;
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::AdminGuard;
+use crate::graphql::ids::parse_id;
 use crate::graphql::pagination::{List, Page};
 
 /// One recorded administrative change, written in the same transaction as the change itself.
@@ -42,6 +44,23 @@ impl From<AuditEntry> for AuditEntryNode {
     }
 }
 
+/// Narrows the `auditLog`; all given conditions must hold.
+#[derive(InputObject, Default)]
+pub struct AuditLogFilter {
+    /// Only entries of this actor (an admin's user id).
+    pub actor_id: Option<ID>,
+    /// Only this action, such as user.update or did.assign.
+    pub action: Option<String>,
+    /// Only entries about this kind of object, such as user, did or top_up.
+    pub target_type: Option<String>,
+    /// Only entries about this object id; needs `targetType` (ids are kept per kind).
+    pub target_id: Option<String>,
+    /// Only entries recorded at or after this instant (RFC 3339 UTC).
+    pub since: Option<DateTime<Utc>>,
+    /// Only entries recorded before this instant (RFC 3339 UTC).
+    pub until: Option<DateTime<Utc>>,
+}
+
 #[derive(Default)]
 pub struct AuditQuery;
 
@@ -58,11 +77,30 @@ impl AuditQuery {
         #[graphql(desc = "Page size, 0 to 500; 50 when omitted.")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
+        #[graphql(desc = "Only entries of this actor, action, target or period; omit for all.")]
+        filter: Option<AuditLogFilter>,
     ) -> Result<List<AuditEntryNode>> {
         let page = Page::parse(first, after)?;
-        let rows =
-            super::service::page(ctx.state(), page.after_parsed()?, page.fetch_limit()).await?;
-        let count = super::service::count(ctx.state().clone());
+        let f = filter.unwrap_or_default();
+        if f.target_id.is_some() && f.target_type.is_none() {
+            return Err(AppError::bad_input("targetId", "give targetType with targetId").into());
+        }
+        let filter = AuditFilter {
+            actor_id: f.actor_id.map(|id| parse_id("actorId", &id)).transpose()?,
+            action: f.action,
+            target_type: f.target_type,
+            target_id: f.target_id,
+            since: f.since,
+            until: f.until,
+        };
+        let rows = super::service::page(
+            ctx.state(),
+            &filter,
+            page.after_parsed()?,
+            page.fetch_limit(),
+        )
+        .await?;
+        let count = super::service::count(ctx.state().clone(), filter);
         Ok(page.connection(rows, |e| e.id.to_string(), AuditEntryNode::from, count))
     }
 }

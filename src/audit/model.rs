@@ -20,6 +20,17 @@ pub struct AuditEntry {
     pub created_at: DateTime<Utc>,
 }
 
+/// Which entries an audit list shows; every given condition must hold.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub actor_id: Option<Uuid>,
+    pub action: Option<String>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = audit_log)]
 pub struct NewAuditEntry<'a> {
@@ -44,10 +55,11 @@ impl AuditEntry {
     /// Newest first, keyset on id.
     pub async fn page(
         conn: &mut AsyncPgConnection,
+        filter: &AuditFilter,
         before: Option<i64>,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
-        let mut query = Self::filtered()
+        let mut query = Self::filtered(filter)
             .select(Self::as_select())
             .order(audit_log::id.desc())
             .limit(limit);
@@ -58,11 +70,30 @@ impl AuditEntry {
     }
 
     /// How many rows the list's filter matches, for its `totalCount`.
-    pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-        Self::filtered().count().get_result(conn).await
+    pub async fn count(conn: &mut AsyncPgConnection, filter: &AuditFilter) -> QueryResult<i64> {
+        Self::filtered(filter).count().get_result(conn).await
     }
 
-    fn filtered() -> audit_log::BoxedQuery<'static, Pg> {
-        audit_log::table.into_boxed()
+    fn filtered(filter: &AuditFilter) -> audit_log::BoxedQuery<'static, Pg> {
+        let mut query = audit_log::table.into_boxed();
+        if let Some(actor) = filter.actor_id {
+            query = query.filter(audit_log::actor_id.eq(actor));
+        }
+        if let Some(action) = &filter.action {
+            query = query.filter(audit_log::action.eq(action.clone()));
+        }
+        if let Some(target_type) = &filter.target_type {
+            query = query.filter(audit_log::target_type.eq(target_type.clone()));
+        }
+        if let Some(target_id) = &filter.target_id {
+            query = query.filter(audit_log::target_id.eq(target_id.clone()));
+        }
+        if let Some(since) = filter.since {
+            query = query.filter(audit_log::created_at.ge(since));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(audit_log::created_at.lt(until));
+        }
+        query
     }
 }

@@ -3,7 +3,7 @@
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use super::model::{AuditEntry, NewAuditEntry};
+use super::model::{AuditEntry, AuditFilter, NewAuditEntry};
 use crate::app::AppState;
 use crate::error::AppResult;
 
@@ -28,11 +28,16 @@ pub async fn record(
     Ok(())
 }
 
-pub async fn page(state: &AppState, before: Option<i64>, limit: i64) -> AppResult<Vec<AuditEntry>> {
+pub async fn page(
+    state: &AppState,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> AppResult<Vec<AuditEntry>> {
     let mut conn = state.conn().await?;
-    Ok(AuditEntry::page(&mut conn, before, limit).await?)
+    Ok(AuditEntry::page(&mut conn, filter, before, limit).await?)
 }
 
-pub async fn count(state: AppState) -> AppResult<i64> {
-    Ok(AuditEntry::count(&mut *state.conn().await?).await?)
+pub async fn count(state: AppState, filter: AuditFilter) -> AppResult<i64> {
+    Ok(AuditEntry::count(&mut *state.conn().await?, &filter).await?)
 }

@@ -34,7 +34,7 @@ struct Grant {
     admin: bool,
     owner: Option<Uuid>,
     campaign: Option<Uuid>,
-    status: Option<CallStatus>,
+    statuses: Option<Vec<CallStatus>>,
     to: Option<String>,
     from: Option<String>,
     since: Option<DateTime<Utc>>,
@@ -71,7 +71,7 @@ pub async fn link(
             Some(viewer.id)
         },
         campaign: filter.campaign_id,
-        status: filter.status,
+        statuses: filter.statuses,
         to: filter.to,
         from: filter.from,
         since: filter.since,
@@ -174,7 +174,7 @@ pub async fn download(State(app): State<AppState>, Query(query): Query<Download>
     let filter = CallFilter {
         owner_id: grant.owner,
         campaign_id: grant.campaign,
-        status: grant.status,
+        statuses: grant.statuses,
         to: grant.to,
         from: grant.from,
         since: grant.since,

@@ -243,8 +243,8 @@ pub struct ExportCallsInput {
 pub struct CallsFilter {
     /// Only calls of this campaign (yours, or any for an ADMIN).
     pub campaign_id: Option<ID>,
-    /// Only calls in this status.
-    pub status: Option<CallStatus>,
+    /// Only calls in one of these statuses; omit for every status.
+    pub statuses: Option<Vec<CallStatus>>,
     /// Only calls to exactly this E.164 number, such as +84901234567.
     pub to: Option<String>,
     /// Only calls from exactly this E.164 number, such as +84901234567.
@@ -266,7 +266,7 @@ impl CallsFilter {
                 .as_ref()
                 .map(|id| parse_id("campaignId", id))
                 .transpose()?,
-            status: f.status,
+            statuses: f.statuses,
             to: f.to,
             from: f.from,
             since: f.since,

@@ -188,7 +188,7 @@ pub struct NewCallEvent<'a> {
 pub struct CallFilter {
     pub owner_id: Option<Uuid>,
     pub campaign_id: Option<Uuid>,
-    pub status: Option<CallStatus>,
+    pub statuses: Option<Vec<CallStatus>>,
     pub to: Option<String>,
     pub from: Option<String>,
     pub since: Option<DateTime<Utc>>,
@@ -329,8 +329,8 @@ impl Call {
         if let Some(campaign) = filter.campaign_id {
             query = query.filter(calls::campaign_id.eq(campaign));
         }
-        if let Some(status) = filter.status {
-            query = query.filter(calls::status.eq(status));
+        if let Some(statuses) = &filter.statuses {
+            query = query.filter(calls::status.eq_any(statuses.clone()));
         }
         if let Some(to) = &filter.to {
             query = query.filter(calls::to_number.eq(to.clone()));

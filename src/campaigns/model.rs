@@ -92,7 +92,7 @@ struct NewCampaign {
 pub struct CampaignFilter {
     /// `None` for admins looking at everyone's.
     pub owner_id: Option<Uuid>,
-    pub status: Option<CampaignStatus>,
+    pub statuses: Option<Vec<CampaignStatus>>,
     pub search: Option<String>,
 }
 
@@ -214,17 +214,11 @@ impl Campaign {
         if let Some(owner) = filter.owner_id {
             query = query.filter(campaigns::owner_id.eq(owner));
         }
-        if let Some(status) = filter.status {
-            query = query.filter(campaigns::status.eq(status));
+        if let Some(statuses) = &filter.statuses {
+            query = query.filter(campaigns::status.eq_any(statuses.clone()));
         }
         if let Some(search) = &filter.search {
-            let pattern = format!(
-                "%{}%",
-                search
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
+            let pattern = format!("%{}%", crate::db::escape_like(search));
             query = query.filter(campaigns::name.ilike(pattern));
         }
         query

@@ -25,3 +25,10 @@ pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<DbPool> {
         .runtime(deadpool::Runtime::Tokio1)
         .build()?)
 }
+
+/// `raw` as literal text inside a LIKE pattern: its `%`, `_` and `\` match only themselves.
+pub fn escape_like(raw: &str) -> String {
+    raw.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

@@ -1,7 +1,7 @@
 //! The `top_ups` table: one row per top-up order, written before any gateway is asked.
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::QueryableByName;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -78,9 +78,9 @@ pub struct TopUp {
 
 pub const COLUMNS: &str = "id, user_id, method, amount, status, provider_ref, transfer_memo, pay_url, deeplink, qr_payload, provider_txn_id, received_amount, status_reason, expires_at, created_at, updated_at, completed_at";
 
-/// The top-up list's filter: `$1` the owner, `$2` the status, either null for any.
+/// The top-up list's filter: `$1` the owner, `$2` the statuses, either null for any.
 const LIST_FILTER: &str =
-    "($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR status = $2)";
+    "($1::uuid IS NULL OR user_id = $1) AND ($2::text[] IS NULL OR status = ANY($2))";
 
 fn not_found(e: diesel::result::Error) -> AppError {
     match e {
@@ -122,7 +122,7 @@ impl TopUp {
     pub async fn list(
         conn: &mut AsyncPgConnection,
         user_id: Option<Uuid>,
-        status: Option<TopUpStatus>,
+        statuses: Option<&[TopUpStatus]>,
         after: Option<Uuid>,
         limit: i64,
     ) -> AppResult<Vec<Self>> {
@@ -131,7 +131,9 @@ impl TopUp {
              ORDER BY id DESC LIMIT $4"
         ))
         .bind::<Nullable<SqlUuid>, _>(user_id)
-        .bind::<Nullable<Text>, _>(status.map(|s| s.as_str()))
+        .bind::<Nullable<Array<Text>>, _>(
+            statuses.map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        )
         .bind::<Nullable<SqlUuid>, _>(after)
         .bind::<BigInt, _>(limit)
         .load(conn)
@@ -142,13 +144,15 @@ impl TopUp {
     pub async fn count(
         conn: &mut AsyncPgConnection,
         user_id: Option<Uuid>,
-        status: Option<TopUpStatus>,
+        statuses: Option<&[TopUpStatus]>,
     ) -> AppResult<i64> {
         let row: Count = diesel::sql_query(format!(
             "SELECT count(*)::bigint AS n FROM top_ups WHERE {LIST_FILTER}"
         ))
         .bind::<Nullable<SqlUuid>, _>(user_id)
-        .bind::<Nullable<Text>, _>(status.map(|s| s.as_str()))
+        .bind::<Nullable<Array<Text>>, _>(
+            statuses.map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
+        )
         .get_result(conn)
         .await?;
         Ok(row.n)

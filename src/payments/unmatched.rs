@@ -56,15 +56,18 @@ pub async fn record(conn: &mut AsyncPgConnection, payment: Unmatched<'_>) -> App
 
 pub async fn page(
     state: &AppState,
-    status: Option<UnmatchedPaymentStatus>,
+    statuses: Option<&[UnmatchedPaymentStatus]>,
     after: Option<Uuid>,
     limit: i64,
 ) -> AppResult<Vec<UnmatchedPayment>> {
-    Ok(UnmatchedPayment::page(&mut *state.conn().await?, status, after, limit).await?)
+    Ok(UnmatchedPayment::page(&mut *state.conn().await?, statuses, after, limit).await?)
 }
 
-pub async fn count(state: AppState, status: Option<UnmatchedPaymentStatus>) -> AppResult<i64> {
-    Ok(UnmatchedPayment::count(&mut *state.conn().await?, status).await?)
+pub async fn count(
+    state: AppState,
+    statuses: Option<Vec<UnmatchedPaymentStatus>>,
+) -> AppResult<i64> {
+    Ok(UnmatchedPayment::count(&mut *state.conn().await?, statuses.as_deref()).await?)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -80,11 +80,11 @@ impl UnmatchedPayment {
     /// Newest first; `after` is the id of the last row already seen.
     pub async fn page(
         conn: &mut AsyncPgConnection,
-        status: Option<UnmatchedPaymentStatus>,
+        statuses: Option<&[UnmatchedPaymentStatus]>,
         after: Option<Uuid>,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
-        let mut query = Self::filtered(status)
+        let mut query = Self::filtered(statuses)
             .order(unmatched_payments::id.desc())
             .limit(limit)
             .select(Self::as_select());
@@ -97,17 +97,17 @@ impl UnmatchedPayment {
     /// How many rows the list's filter matches, for its `totalCount`.
     pub async fn count(
         conn: &mut AsyncPgConnection,
-        status: Option<UnmatchedPaymentStatus>,
+        statuses: Option<&[UnmatchedPaymentStatus]>,
     ) -> QueryResult<i64> {
-        Self::filtered(status).count().get_result(conn).await
+        Self::filtered(statuses).count().get_result(conn).await
     }
 
     fn filtered(
-        status: Option<UnmatchedPaymentStatus>,
+        statuses: Option<&[UnmatchedPaymentStatus]>,
     ) -> unmatched_payments::BoxedQuery<'static, Pg> {
         let mut query = unmatched_payments::table.into_boxed();
-        if let Some(status) = status {
-            query = query.filter(unmatched_payments::status.eq(status));
+        if let Some(statuses) = statuses {
+            query = query.filter(unmatched_payments::status.eq_any(statuses.to_vec()));
         }
         query
     }

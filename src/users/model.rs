@@ -144,7 +144,7 @@ impl User {
             query = query.filter(users::status.eq(status));
         }
         if let Some(search) = &filter.search {
-            let pattern = format!("%{}%", escape_like(search));
+            let pattern = format!("%{}%", crate::db::escape_like(search));
             query = query.filter(
                 users::email
                     .ilike(pattern.clone())
@@ -174,10 +174,4 @@ impl User {
             .await?;
         Ok(())
     }
-}
-
-fn escape_like(raw: &str) -> String {
-    raw.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }

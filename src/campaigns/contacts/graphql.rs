@@ -166,6 +166,17 @@ pub struct ImportContactsPayload {
     pub import_report: ImportReport,
 }
 
+/// Narrows a campaign's `contacts`; all given conditions must hold.
+#[derive(InputObject, Default)]
+#[graphql(name = "ContactFilter")]
+pub struct ContactsFilter {
+    /// Only contacts in one of these states; omit for every state.
+    pub states: Option<Vec<ContactState>>,
+    /// A phone number (any format the campaign's default country reads; matched exactly), or
+    /// else the start of a name, in any case.
+    pub search: Option<String>,
+}
+
 #[derive(Default)]
 pub struct ContactsQuery;
 
@@ -180,20 +191,23 @@ impl ContactsQuery {
         #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
-        #[graphql(desc = "Only contacts in this state.")] state: Option<ContactState>,
+        #[graphql(desc = "Only contacts in these states or matching a search; omit for all.")]
+        filter: Option<ContactsFilter>,
     ) -> Result<List<ContactNode>> {
         let page = Page::parse(first, after)?;
         let campaign_id = parse_id("campaignId", &campaign_id)?;
-        let rows = service::page(
+        let filter = filter.unwrap_or_default();
+        let (rows, filter) = service::page(
             ctx.state(),
             ctx.viewer()?,
             campaign_id,
-            state,
+            filter.states,
+            filter.search.as_deref(),
             page.after_parsed()?,
             page.fetch_limit(),
         )
         .await?;
-        let count = service::count(ctx.state().clone(), campaign_id, state);
+        let count = service::count(ctx.state().clone(), campaign_id, filter);
         Ok(page.connection(rows, |c| c.id.to_string(), ContactNode, count))
     }
 }

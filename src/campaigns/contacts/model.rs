@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -45,6 +46,23 @@ pub struct Contact {
     pub skip_reason: Option<String>,
     pub created_at: DateTime<Utc>,
 }
+
+/// Which of a campaign's contacts a list shows.
+#[derive(Clone, Debug, Default)]
+pub struct ContactFilter {
+    pub states: Option<Vec<ContactState>>,
+    pub search: Option<ContactSearch>,
+}
+
+/// A search within one campaign, each answered from an index: a number exactly, or the start
+/// of a name in any case.
+#[derive(Clone, Debug)]
+pub enum ContactSearch {
+    Phone(E164),
+    NamePrefix(String),
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 #[derive(Insertable, Debug)]
 #[diesel(table_name = campaign_contacts)]
@@ -107,23 +125,54 @@ impl Contact {
     pub async fn page(
         conn: &mut AsyncPgConnection,
         campaign_id: Uuid,
-        state: Option<ContactState>,
+        filter: &ContactFilter,
         after: Option<i64>,
         limit: i64,
     ) -> QueryResult<Vec<Self>> {
-        let mut query = campaign_contacts::table
-            .filter(campaign_contacts::campaign_id.eq(campaign_id))
+        let mut query = Self::filtered(campaign_id, filter)
             .order(campaign_contacts::id)
             .limit(limit)
-            .select(Self::as_select())
-            .into_boxed();
-        if let Some(state) = state {
-            query = query.filter(campaign_contacts::state.eq(state));
-        }
+            .select(Self::as_select());
         if let Some(after) = after {
             query = query.filter(campaign_contacts::id.gt(after));
         }
         query.load(conn).await
+    }
+
+    /// How many contacts the filter matches, for a list's `totalCount` when the campaign's
+    /// counters cannot answer (a search).
+    pub async fn count(
+        conn: &mut AsyncPgConnection,
+        campaign_id: Uuid,
+        filter: &ContactFilter,
+    ) -> QueryResult<i64> {
+        Self::filtered(campaign_id, filter)
+            .count()
+            .get_result(conn)
+            .await
+    }
+
+    fn filtered(
+        campaign_id: Uuid,
+        filter: &ContactFilter,
+    ) -> campaign_contacts::BoxedQuery<'static, Pg> {
+        let mut query = campaign_contacts::table
+            .filter(campaign_contacts::campaign_id.eq(campaign_id))
+            .into_boxed();
+        if let Some(states) = &filter.states {
+            query = query.filter(campaign_contacts::state.eq_any(states.clone()));
+        }
+        match &filter.search {
+            Some(ContactSearch::Phone(phone)) => {
+                query = query.filter(campaign_contacts::phone.eq(phone.clone()));
+            }
+            Some(ContactSearch::NamePrefix(prefix)) => {
+                let pattern = format!("{}%", crate::db::escape_like(&prefix.to_lowercase()));
+                query = query.filter(lower(campaign_contacts::name).like(pattern));
+            }
+            None => {}
+        }
+        query
     }
 
     /// Contacts per state, from the campaign's counters (kept by triggers on every write).

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::model::{Contact, ContactState, NewContact, StateCounts};
+use super::model::{Contact, ContactFilter, ContactSearch, ContactState, NewContact, StateCounts};
 use crate::app::AppState;
 use crate::campaigns;
 use crate::error::{AppError, AppResult};
@@ -126,42 +126,61 @@ fn has_nul(value: &Value) -> bool {
     }
 }
 
+/// The campaign's contacts matching `states` and `search` (a number, read in the campaign's
+/// default country, or else the start of a name), once the viewer may see the campaign.
 pub async fn page(
     state: &AppState,
     viewer: &Viewer,
     campaign_id: Uuid,
-    filter_state: Option<ContactState>,
+    states: Option<Vec<ContactState>>,
+    search: Option<&str>,
     after: Option<i64>,
     limit: i64,
-) -> AppResult<Vec<Contact>> {
-    campaigns::service::get(state, viewer, campaign_id).await?;
-    Ok(Contact::page(
+) -> AppResult<(Vec<Contact>, ContactFilter)> {
+    let campaign = campaigns::service::get(state, viewer, campaign_id).await?;
+    let search =
+        search.map(str::trim).filter(|s| !s.is_empty()).map(|s| {
+            match crate::phone::parse(s, &campaign.default_country) {
+                Ok(number) => ContactSearch::Phone(number.e164),
+                Err(_) => ContactSearch::NamePrefix(s.to_owned()),
+            }
+        });
+    let filter = ContactFilter { states, search };
+    let rows = Contact::page(
         &mut *state.conn().await?,
         campaign_id,
-        filter_state,
+        &filter,
         after,
         limit,
     )
-    .await?)
+    .await?;
+    Ok((rows, filter))
 }
 
-/// How many contacts `page` pages through, read from the campaign's maintained counters
-/// rather than counted, so a list of millions costs the same as a list of ten. The caller has
-/// already been checked by `page`.
-pub async fn count(
-    state: AppState,
-    campaign_id: Uuid,
-    filter_state: Option<ContactState>,
-) -> AppResult<i64> {
+/// How many contacts `page` pages through. Without a search it is read from the campaign's
+/// maintained counters, so a list of millions costs the same as a list of ten; a search counts
+/// its index range. The caller has already been checked by `page`.
+pub async fn count(state: AppState, campaign_id: Uuid, filter: ContactFilter) -> AppResult<i64> {
+    if filter.search.is_some() {
+        return Ok(Contact::count(&mut *state.conn().await?, campaign_id, &filter).await?);
+    }
     let c = counts(&state, campaign_id).await?;
-    Ok(match filter_state {
+    let of = |s: ContactState| match s {
+        ContactState::Pending => c.pending,
+        ContactState::Calling => c.calling,
+        ContactState::Done => c.done,
+        ContactState::Failed => c.failed,
+        ContactState::OptedOut => c.opted_out,
+        ContactState::Skipped => c.skipped,
+    };
+    Ok(match &filter.states {
         None => c.pending + c.calling + c.done + c.failed + c.opted_out + c.skipped,
-        Some(ContactState::Pending) => c.pending,
-        Some(ContactState::Calling) => c.calling,
-        Some(ContactState::Done) => c.done,
-        Some(ContactState::Failed) => c.failed,
-        Some(ContactState::OptedOut) => c.opted_out,
-        Some(ContactState::Skipped) => c.skipped,
+        Some(states) => {
+            let mut distinct = states.clone();
+            distinct.sort_by_key(|s| s.as_str());
+            distinct.dedup();
+            distinct.into_iter().map(of).sum()
+        }
     })
 }
 

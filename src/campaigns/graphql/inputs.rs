@@ -184,8 +184,8 @@ crate::one_field_types!(InputObject "takes", id: ID, "The campaign's ID." =>
 /// Narrows a list of campaigns; all given conditions must hold.
 #[graphql(name = "CampaignFilter")]
 pub struct CampaignsFilter {
-    /// Only campaigns in this status.
-    pub status: Option<CampaignStatus>,
+    /// Only campaigns in one of these statuses; omit for every status.
+    pub statuses: Option<Vec<CampaignStatus>>,
     /// Only campaigns whose name contains this text, ignoring case.
     pub search: Option<String>,
 }

@@ -57,7 +57,7 @@ impl CampaignsQuery {
         let filter = filter.unwrap_or_default();
         let filter = CampaignFilter {
             owner_id: None,
-            status: filter.status,
+            statuses: filter.statuses,
             search: filter.search.filter(|s| !s.trim().is_empty()),
         };
         let filter = listing::scoped(ctx.viewer()?, filter);

@@ -9,7 +9,7 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::ids::parse_id;
 use crate::graphql::pagination::{List, Page};
-use async_graphql::{Context, Object, Result, ID};
+use async_graphql::{Context, InputObject, Object, Result, ID};
 
 mod subscription;
 mod types;
@@ -77,21 +77,25 @@ impl PaymentsQuery {
         #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
-        #[graphql(desc = "Only top-ups in this status.")] status: Option<TopUpStatus>,
-        #[graphql(desc = "Only this user's top-ups.")] user_id: Option<ID>,
+        #[graphql(desc = "Only top-ups in these statuses or of this user; omit for all.")]
+        filter: Option<TopUpFilter>,
     ) -> Result<List<TopUpNode>> {
         let page = Page::parse(first, after)?;
-        let user = user_id.map(|id| parse_id("userId", &id)).transpose()?;
+        let filter = filter.unwrap_or_default();
+        let user = filter
+            .user_id
+            .map(|id| parse_id("userId", &id))
+            .transpose()?;
         let mut conn = ctx.state().conn().await?;
         let rows = TopUp::list(
             &mut conn,
             user,
-            status,
+            filter.statuses.as_deref(),
             parse_after(&page)?,
             page.fetch_limit(),
         )
         .await?;
-        let count = count_top_ups(ctx.state().clone(), user, status);
+        let count = count_top_ups(ctx.state().clone(), user, filter.statuses);
         Ok(page.connection(rows, |t| t.id.to_string(), TopUpNode, count))
     }
 
@@ -106,14 +110,15 @@ impl PaymentsQuery {
         #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
-        #[graphql(desc = "Only payments in this status, such as NEEDS_REVIEW.")] status: Option<
-            UnmatchedPaymentStatus,
-        >,
+        #[graphql(desc = "Only payments in these statuses, such as NEEDS_REVIEW; omit for all.")]
+        filter: Option<UnmatchedPaymentFilter>,
     ) -> Result<List<UnmatchedPaymentNode>> {
         let page = Page::parse(first, after)?;
+        let statuses = filter.unwrap_or_default().statuses;
+        let after = parse_after(&page)?;
         let rows =
-            unmatched::page(ctx.state(), status, parse_after(&page)?, page.fetch_limit()).await?;
-        let count = unmatched::count(ctx.state().clone(), status);
+            unmatched::page(ctx.state(), statuses.as_deref(), after, page.fetch_limit()).await?;
+        let count = unmatched::count(ctx.state().clone(), statuses);
         Ok(page.connection(rows, |p| p.id.to_string(), UnmatchedPaymentNode, count))
     }
 }
@@ -210,7 +215,23 @@ impl PaymentsMutation {
 async fn count_top_ups(
     state: AppState,
     user: Option<uuid::Uuid>,
-    status: Option<TopUpStatus>,
+    statuses: Option<Vec<TopUpStatus>>,
 ) -> crate::error::AppResult<i64> {
-    TopUp::count(&mut *state.conn().await?, user, status).await
+    TopUp::count(&mut *state.conn().await?, user, statuses.as_deref()).await
+}
+
+/// Narrows `allTopUps`; all given conditions must hold.
+#[derive(InputObject, Default)]
+pub struct TopUpFilter {
+    /// Only top-ups in one of these statuses, such as NEEDS_REVIEW; omit for every status.
+    pub statuses: Option<Vec<TopUpStatus>>,
+    /// Only this user's top-ups.
+    pub user_id: Option<ID>,
+}
+
+/// Narrows `unmatchedPayments`.
+#[derive(InputObject, Default)]
+pub struct UnmatchedPaymentFilter {
+    /// Only payments in one of these statuses, such as NEEDS_REVIEW; omit for every status.
+    pub statuses: Option<Vec<UnmatchedPaymentStatus>>,
 }

@@ -71,7 +71,7 @@ pub async fn create(
     let pending = TopUp::list(
         &mut conn,
         Some(viewer.id),
-        Some(TopUpStatus::Pending),
+        Some(&[TopUpStatus::Pending]),
         None,
         MAX_PENDING + 1,
     )

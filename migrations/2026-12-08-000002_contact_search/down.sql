@@ -1,0 +1,2 @@
+DROP INDEX campaign_contacts_name_prefix_idx;
+DROP INDEX campaign_contacts_campaign_id_idx;
