@@ -124,18 +124,15 @@ async fn node_refetches_what_the_viewer_may_see_and_nothing_else() {
     let (token, user, did) = app.user_with_number(&admin, &carrier).await;
     let (other, other_user, _) = app.user_with_number(&admin, &carrier).await;
     let id = campaign::create(&app, &token, &did, vec![], json!({})).await;
-    let node = "query($id: ID!) { node(id: $id) { __typename id ... on Campaign { name owner { id } } ... on Did { phoneNumber } ... on User { email } } }";
+    let node = "query($id: ID!) { node(id: $id) { __typename id ... on Campaign { name owner { id } } ... on Did { phoneNumber assignedUser { id } } ... on User { email } } }";
 
     let mine = app.gql_as(&token, node, json!({"id": id})).await;
     assert_eq!(mine.data("node.__typename"), "Campaign", "{:?}", mine.body);
     assert_eq!(mine.data("node.id"), id.as_str());
     assert_eq!(mine.data("node.owner.id"), user.as_str());
-    assert_eq!(
-        app.gql_as(&token, node, json!({"id": did}))
-            .await
-            .data("node.__typename"),
-        "Did"
-    );
+    let number = app.gql_as(&token, node, json!({"id": did})).await;
+    assert_eq!(number.data("node.__typename"), "Did", "{:?}", number.body);
+    assert_eq!(number.data("node.assignedUser.id"), user.as_str());
     assert_eq!(
         app.gql_as(&token, node, json!({"id": user}))
             .await

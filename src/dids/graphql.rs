@@ -11,10 +11,12 @@ use super::graphql_types::{
 };
 use super::model::{Did, DidFilter, DidStatus};
 use super::service;
-use crate::graphql::context::ContextExt;
+use crate::graphql::context::{load_one, ContextExt};
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::ids::parse_id;
 use crate::graphql::pagination::{List, Page};
+use crate::users::graphql::UserNode;
+use crate::users::loaders::UsersById;
 
 pub struct DidNode(pub Did);
 
@@ -69,6 +71,14 @@ impl DidNode {
     /// The Twilio account that holds the number.
     async fn twilio_account_id(&self) -> ID {
         ID(self.0.twilio_account_id.to_string())
+    }
+    /// The account holding the number; null when it is in the shared pool.
+    #[graphql(complexity = "crate::graphql::cost::BATCHED + child_complexity")]
+    async fn assigned_user(&self, ctx: &Context<'_>) -> Result<Option<UserNode>> {
+        let Some(id) = self.0.assigned_user_id else {
+            return Ok(None);
+        };
+        Ok(load_one(ctx, id, UsersById).await?.map(UserNode))
     }
     /// The user the number is assigned to; empty when in the shared pool.
     async fn assigned_user_id(&self) -> Option<ID> {
