@@ -105,6 +105,26 @@ async fn lists_count_what_their_filter_matches_and_only_what_the_viewer_may_see(
         )
         .await;
     assert_eq!(all.data("campaigns.totalCount"), 3, "{:?}", all.body);
+    // A call filter's number is read like any number a user types, or refused clearly.
+    let national = app
+        .gql_as(
+            &token,
+            "{ calls(filter: {to: \"0901 234 500\"}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(national.data("calls.totalCount"), 0, "{:?}", national.body);
+    let nonsense = app
+        .gql_as(
+            &token,
+            "{ calls(filter: {from: \"abc\"}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (nonsense.code(), nonsense.field()),
+        ("BAD_USER_INPUT", "from")
+    );
     // Someone else's campaign is not counted into, it is NOT_FOUND.
     let theirs = app
         .gql_as(

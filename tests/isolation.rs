@@ -417,7 +417,7 @@ fn string_for(name: &str) -> String {
         "month" => "2026-11".into(),
         "email" => crate::helpers::unique_email("iso"),
         "password" | "currentPassword" | "newPassword" => "a good password".into(),
-        "to" | "phone" | "phoneNumber" | "number" => "+84912000001".into(),
+        "to" | "from" | "phone" | "phoneNumber" | "number" => "+84912000001".into(),
         "prefix" => "849".into(),
         "voice" => "Google.vi-VN-Wavenet-A".into(),
         "language" => "vi-VN".into(),

@@ -472,6 +472,20 @@ async fn forged_notifications_credit_nothing_and_wrong_amounts_wait_for_review()
         )
         .await;
     assert_eq!(again.code(), "CONFLICT");
+    // A reason the user will read must say something, and not a book.
+    for reason in [" ".to_owned(), "x".repeat(501)] {
+        let refused = app
+            .gql_as(
+                &admin,
+                "mutation($i: RejectTopUpInput!) { rejectTopUp(input: $i) { topUp { status } } }",
+                json!({"i": {"id": t["id"], "reason": reason}}),
+            )
+            .await;
+        assert_eq!(
+            (refused.code(), refused.field()),
+            ("BAD_USER_INPUT", "reason")
+        );
+    }
     let rejected = app
         .gql_as(
             &admin,

@@ -245,9 +245,9 @@ pub struct CallsFilter {
     pub campaign_id: Option<ID>,
     /// Only calls in one of these statuses; omit for every status.
     pub statuses: Option<Vec<CallStatus>>,
-    /// Only calls to exactly this E.164 number, such as +84901234567.
+    /// Only calls to this number: E.164 such as +84901234567, or Vietnamese national 0901234567.
     pub to: Option<String>,
-    /// Only calls from exactly this E.164 number, such as +84901234567.
+    /// Only calls from this number: E.164 such as +84901234567, or Vietnamese national 0901234567.
     pub from: Option<String>,
     /// Only calls created at or after this instant (RFC 3339 UTC).
     pub since: Option<DateTime<Utc>>,
@@ -267,12 +267,20 @@ impl CallsFilter {
                 .map(|id| parse_id("campaignId", id))
                 .transpose()?,
             statuses: f.statuses,
-            to: f.to,
-            from: f.from,
+            to: f.to.as_deref().map(|n| number("to", n)).transpose()?,
+            from: f.from.as_deref().map(|n| number("from", n)).transpose()?,
             since: f.since,
             until: f.until,
         })
     }
+}
+
+/// A filter's number as calls store it (E.164), from any format a Vietnamese user types;
+/// a number that cannot be one is a clear error rather than an empty list.
+fn number(field: &'static str, raw: &str) -> Result<String, crate::error::AppError> {
+    crate::phone::parse(raw, "VN")
+        .map(|n| n.e164.to_string())
+        .map_err(|e| crate::error::AppError::bad_input(field, e.to_string()))
 }
 
 #[derive(Default)]

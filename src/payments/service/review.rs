@@ -8,6 +8,9 @@ use crate::payments::model::{TopUp, TopUpStatus};
 use crate::payments::settle::{self, Applied, Report};
 use crate::viewer::Viewer;
 
+/// The longest note or reason an admin's decision keeps (the user sees the reason).
+const MAX_TEXT: usize = 500;
+
 /// An admin credits a top-up by hand (a transfer seen on the statement, or one under review).
 pub async fn confirm(
     state: &AppState,
@@ -16,6 +19,12 @@ pub async fn confirm(
     amount: Option<i64>,
     note: Option<&str>,
 ) -> AppResult<TopUp> {
+    if note.is_some_and(|n| n.chars().count() > MAX_TEXT) {
+        return Err(AppError::bad_input(
+            "note",
+            format!("at most {MAX_TEXT} characters"),
+        ));
+    }
     let mut conn = state.conn().await?;
     let top_up = TopUp::find(&mut conn, id).await?;
     let amount = amount.unwrap_or(top_up.received_amount.unwrap_or(top_up.amount));
@@ -68,6 +77,13 @@ pub async fn confirm(
 }
 
 pub async fn reject(state: &AppState, admin: &Viewer, id: Uuid, reason: &str) -> AppResult<TopUp> {
+    let length = reason.trim().chars().count();
+    if length == 0 || length > MAX_TEXT {
+        return Err(AppError::bad_input(
+            "reason",
+            format!("say why (1 to {MAX_TEXT} characters)"),
+        ));
+    }
     let mut conn = state.conn().await?;
     let top_up = TopUp::find(&mut conn, id).await?;
     if !matches!(
