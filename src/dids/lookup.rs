@@ -26,7 +26,7 @@ pub async fn get(state: &AppState, id: Uuid) -> AppResult<Did> {
 /// A number its holder or an admin may see; NOT_FOUND for anyone else, as for no number.
 pub async fn get_for(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Did> {
     let did = get(state, id).await?;
-    if did.assigned_user_id != Some(viewer.id) && !viewer.is_admin() {
+    if !super::loaders::visible(&did, viewer) {
         return Err(AppError::NotFound("number"));
     }
     Ok(did)
