@@ -5,20 +5,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
 use ringcast::dispatcher::Dispatcher;
 use serde_json::{json, Value};
 
 use crate::helpers::calling_hours::numbers_open_now;
+use crate::helpers::calling_hours::vn_morning;
 use crate::helpers::campaign;
 use crate::helpers::carrier::Carrier;
 use crate::helpers::{eventually, TestApp};
-
-/// 10:00 in Vietnam: inside the calling window.
-fn vn_morning() -> chrono::DateTime<Utc> {
-    let today = Utc::now().date_naive();
-    Utc.from_utc_datetime(&today.and_hms_opt(3, 0, 0).unwrap())
-}
 
 fn dispatcher(app: &TestApp) -> Dispatcher {
     Dispatcher::with_clock(app.state.clone(), Arc::new(vn_morning))

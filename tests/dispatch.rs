@@ -3,19 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
 use ringcast::dispatcher::Dispatcher;
 use serde_json::{json, Value};
 
+use crate::helpers::calling_hours::vn_morning;
 use crate::helpers::carrier::Carrier;
 use crate::helpers::{self, campaign};
 use crate::helpers::{eventually, TestApp};
-
-/// 10:00 in Vietnam on an ordinary Tuesday: inside every window these tests use.
-fn vn_morning() -> chrono::DateTime<Utc> {
-    let today = Utc::now().date_naive();
-    Utc.from_utc_datetime(&today.and_hms_opt(3, 0, 0).unwrap())
-}
 
 async fn ready_campaign(
     app: &TestApp,
@@ -509,10 +503,11 @@ async fn pause_stops_new_calls_resume_continues_cancel_stops_and_retries_follow_
         .count("campaign_contacts WHERE state = 'PENDING' AND next_attempt_at > now() + interval '30 seconds'")
         .await;
     assert_eq!(waiting, 2, "the busy numbers wait out the delay");
-    // Tomorrow morning the delay is long past (and the caps allow a second call).
+    // Two mornings on, the delay is long past at any hour (vn_morning is up to a day behind
+    // the real clock that stamped it), and the caps allow a second call.
     let tomorrow = Dispatcher::with_clock(
         app.state.clone(),
-        Arc::new(|| vn_morning() + chrono::Duration::days(1)),
+        Arc::new(|| vn_morning() + chrono::Duration::days(2)),
     );
     let done = drive_until(&app, &tomorrow, &token3, &retried, "COMPLETED").await;
     let ledger = carrier.emulator.ledger();

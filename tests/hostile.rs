@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use chrono::{TimeZone, Utc};
 use ringcast::dispatcher::Dispatcher;
 use serde_json::{json, Value};
 
@@ -184,7 +183,7 @@ async fn twiml_in_a_message_is_spoken_as_text_and_never_obeyed() {
     )
     .await;
     campaign::start(&app, &token, &id).await;
-    let morning = || Utc.from_utc_datetime(&Utc::now().date_naive().and_hms_opt(3, 0, 0).unwrap());
+    let morning = crate::helpers::calling_hours::vn_morning;
     let dispatcher = Dispatcher::with_clock(app.state.clone(), Arc::new(morning));
     let runner = app.runner();
     eventually(Duration::from_secs(60), "the call to end", || async {

@@ -14,7 +14,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
 use ringcast::dispatcher::Dispatcher;
 use serde_json::{json, Map, Value};
 
@@ -537,7 +536,7 @@ async fn tenant(app: &TestApp, admin: &str, carrier: &Carrier, phone: &str) -> T
     )
     .await;
     campaign::start(app, &token, &id).await;
-    let morning = || Utc.from_utc_datetime(&Utc::now().date_naive().and_hms_opt(3, 0, 0).unwrap());
+    let morning = crate::helpers::calling_hours::vn_morning;
     let dispatcher = Dispatcher::with_clock(app.state.clone(), Arc::new(morning));
     let runner = app.runner();
     let call = eventually(Duration::from_secs(60), "the tenant's call", || async {

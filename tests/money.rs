@@ -3,21 +3,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
 use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
 use ringcast::dispatcher::Dispatcher;
 use serde_json::{json, Value};
 
+use crate::helpers::calling_hours::vn_morning;
 use crate::helpers::campaign;
 use crate::helpers::carrier::Carrier;
 use crate::helpers::{eventually, TestApp};
-
-fn vn_morning() -> chrono::DateTime<Utc> {
-    let today = Utc::now().date_naive();
-    Utc.from_utc_datetime(&today.and_hms_opt(3, 0, 0).unwrap())
-}
 
 #[derive(QueryableByName)]
 struct Sums {

@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use ringcast::calls::model::EventSource;
 use ringcast::calls::status::{apply, Applied, StatusUpdate};
@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
 
+use crate::helpers::calling_hours::vn_morning;
 use crate::helpers::campaign;
 use crate::helpers::carrier::Carrier;
 use crate::helpers::{eventually, TestApp};
@@ -96,12 +97,6 @@ impl Drop for PrivateRedis {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.socket);
     }
-}
-
-/// 10:00 in Vietnam: inside the calling window.
-fn vn_morning() -> DateTime<Utc> {
-    let today = Utc::now().date_naive();
-    Utc.from_utc_datetime(&today.and_hms_opt(3, 0, 0).unwrap())
 }
 
 const CALLS_PER_SECOND: f64 = 4.0;

@@ -4,19 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
 use ringcast::dispatcher::Dispatcher;
 use serde_json::{json, Value};
 
+use crate::helpers::calling_hours::vn_morning;
 use crate::helpers::campaign;
 use crate::helpers::carrier::Carrier;
 use crate::helpers::{eventually, TestApp};
-
-/// 10:00 in Vietnam: inside the calling window.
-fn vn_morning() -> chrono::DateTime<Utc> {
-    let today = Utc::now().date_naive();
-    Utc.from_utc_datetime(&today.and_hms_opt(3, 0, 0).unwrap())
-}
 
 const CAMPAIGN: &str =
     "query($id: ID!) { campaign(id: $id) { status pauseReason contactCounts { pending done } } }";

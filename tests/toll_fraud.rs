@@ -11,6 +11,7 @@ use diesel_async::RunQueryDsl;
 use ringcast::dispatcher::Dispatcher;
 use serde_json::{json, Value};
 
+use crate::helpers::calling_hours::vn_morning;
 use crate::helpers::campaign;
 use crate::helpers::carrier::Carrier;
 use crate::helpers::verdict::{set_default_rate, RATE};
@@ -27,11 +28,6 @@ const REFUSED: [&str; 7] = [
     "+8816212345678",
     "+882161234567",
 ];
-
-fn vn_morning() -> chrono::DateTime<Utc> {
-    let today = Utc::now().date_naive();
-    Utc.from_utc_datetime(&today.and_hms_opt(3, 0, 0).unwrap())
-}
 
 /// What a leg of `seconds` costs at the test rate.
 fn charge(seconds: i64) -> i64 {

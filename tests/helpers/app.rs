@@ -451,13 +451,9 @@ impl TestAppBuilder {
             .await
             .unwrap();
         // Forwarded and transferred legs are judged by the callee's calling hours at the
-        // state's clock: 10:00 in Vietnam today, so the suite passes at any hour. A test about
-        // the hours fixes its own.
-        let today = chrono::Utc::now().date_naive();
-        state.clock.fix(chrono::TimeZone::from_utc_datetime(
-            &chrono::Utc,
-            &today.and_hms_opt(3, 0, 0).unwrap(),
-        ));
+        // state's clock: 10:00 in Vietnam, so the suite passes at any hour. A test about the
+        // hours fixes its own.
+        state.clock.fix(super::calling_hours::vn_morning());
         if let Some(listener) = listener {
             let router = ringcast::server::router(state.clone());
             let stop = shutdown.clone();
