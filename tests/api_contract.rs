@@ -446,3 +446,102 @@ async fn admin_lists_filter_by_status_actor_action_and_target() {
         ("BAD_USER_INPUT", "targetId")
     );
 }
+
+#[tokio::test]
+async fn numbered_rows_are_nodes_with_their_kind_in_the_id() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(2).await;
+    let (token, user, did) = app.user_with_number(&admin, &carrier).await;
+    let (other, _, _) = app.user_with_number(&admin, &carrier).await;
+    let id = campaign::create(
+        &app,
+        &token,
+        &did,
+        vec![json!({"phone": "0912000001", "name": "An"})],
+        json!({}),
+    )
+    .await;
+    let contact = app
+        .gql_as(
+            &token,
+            "query($id: ID!) { contacts(campaignId: $id) { edges { node { id } } } }",
+            json!({"id": id}),
+        )
+        .await
+        .data("contacts.edges")[0]["node"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(contact.starts_with("Contact:"), "{contact}");
+    let adjust = "mutation($i: AdjustBalanceInput!) { adjustBalance(input: $i) { entry { id } } }";
+    let entry = app
+        .gql_as(
+            &admin,
+            adjust,
+            json!({"i": {"userId": user, "amount": 5000, "reason": "gift"}}),
+        )
+        .await
+        .str("adjustBalance.entry.id");
+    assert!(entry.starts_with("LedgerEntry:"), "{entry}");
+    let audit = app
+        .gql_as(
+            &admin,
+            "{ auditLog(first: 1) { edges { node { id action } } } }",
+            json!({}),
+        )
+        .await
+        .data("auditLog.edges")[0]["node"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(audit.starts_with("AuditEntry:"), "{audit}");
+
+    let node = "query($id: ID!) { node(id: $id) { __typename id ... on Contact { phone } ... on LedgerEntry { amount } ... on AuditEntry { action } } }";
+    let seen = app.gql_as(&token, node, json!({"id": contact})).await;
+    assert_eq!(seen.data("node.__typename"), "Contact", "{:?}", seen.body);
+    assert_eq!(seen.data("node.phone"), "+84912000001");
+    let seen = app.gql_as(&token, node, json!({"id": entry})).await;
+    assert_eq!(
+        seen.data("node.__typename"),
+        "LedgerEntry",
+        "{:?}",
+        seen.body
+    );
+    assert_eq!(seen.data("node.amount"), 5000);
+    let seen = app.gql_as(&admin, node, json!({"id": audit})).await;
+    assert_eq!(
+        seen.data("node.__typename"),
+        "AuditEntry",
+        "{:?}",
+        seen.body
+    );
+    assert_eq!(
+        app.gql_as(&admin, node, json!({"id": contact}))
+            .await
+            .data("node.id"),
+        contact.as_str()
+    );
+
+    // Another tenant's contact or entry, a user asking for the audit trail, a number that
+    // names nothing and an unknown kind: all NOT_FOUND, like any id of nothing.
+    for (who, id) in [
+        (&other, contact.as_str()),
+        (&other, entry.as_str()),
+        (&token, audit.as_str()),
+        (&token, "Contact:999999999"),
+        (&token, "Campaign:1"),
+    ] {
+        assert_eq!(
+            app.gql_as(who, node, json!({"id": id})).await.code(),
+            "NOT_FOUND",
+            "{id}"
+        );
+    }
+    assert_eq!(
+        app.gql_as(&token, node, json!({"id": "Contact:x"}))
+            .await
+            .code(),
+        "BAD_USER_INPUT"
+    );
+}

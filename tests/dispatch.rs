@@ -34,7 +34,7 @@ async fn drive_until(
     eventually(Duration::from_secs(120), "the campaign to finish", || async {
         dispatcher.tick().await.unwrap();
         runner.drain().await.unwrap();
-        let c = app.gql_as(token, "query($id: ID!) { campaign(id: $id) { status contactCounts { total done failed optedOut skipped pending calling } } }", json!({"id": id})).await;
+        let c = app.gql_as(token, "query($id: ID!) { campaign(id: $id) { status contactCounts { total done failed machine optedOut skipped pending calling } } }", json!({"id": id})).await;
         (c.str("campaign.status") == want).then(|| c.data("campaign").clone())
     })
     .await
@@ -322,6 +322,67 @@ async fn pause_reason(app: &TestApp, token: &str, id: &str) -> Value {
     .await
     .data("campaign.pauseReason")
     .clone()
+}
+
+#[tokio::test]
+async fn a_contact_whose_call_reached_a_machine_ends_machine_not_failed() {
+    let app = TestApp::builder().listening().build().await;
+    let admin = app.admin_token().await;
+    let carrier = Carrier::start(1).await;
+    let dispatcher = Dispatcher::with_clock(app.state.clone(), Arc::new(vn_morning));
+    // Last digit 6: a machine answers; 1: a person; 5: the call fails.
+    let contacts = ["0915000006", "0915000016", "0915000001", "0915000005"]
+        .map(|phone| json!({"phone": phone}))
+        .to_vec();
+    let settings = json!({
+        "answeringMachine": "HANG_UP_ON_MACHINE",
+        "retry": {"maxAttempts": 1, "retryOn": []}
+    });
+    let (token, id) = ready_campaign(&app, &admin, &carrier, contacts, settings).await;
+    campaign::start(&app, &token, &id).await;
+    let done = drive_until(&app, &dispatcher, &token, &id, "COMPLETED").await;
+    let counts = &done["contactCounts"];
+    assert_eq!(
+        [
+            &counts["machine"],
+            &counts["done"],
+            &counts["failed"],
+            &counts["total"]
+        ],
+        [&json!(2), &json!(1), &json!(1), &json!(4)],
+        "{done}"
+    );
+    let listed = app
+        .gql_as(
+            &token,
+            "query($id: ID!) {
+               contacts(campaignId: $id, filter: {states: [MACHINE]}) { totalCount edges { node { phone state lastOutcome } } }
+               campaign(id: $id) { stats { machine answered contacts { machine } } }
+             }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(listed.data("contacts.totalCount"), 2, "{:?}", listed.body);
+    for edge in listed
+        .data("contacts.edges")
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        assert_eq!(edge["node"]["state"], "MACHINE");
+        assert_eq!(edge["node"]["lastOutcome"], "MACHINE");
+    }
+    let stats = listed.data("campaign.stats");
+    assert_eq!(
+        [
+            &stats["machine"],
+            &stats["answered"],
+            &stats["contacts"]["machine"]
+        ],
+        [&json!(2), &json!(1), &json!(2)],
+        "{stats}"
+    );
+    crate::helpers::counters::assert_counters_match_recount(&app).await;
 }
 
 #[tokio::test]

@@ -14,7 +14,8 @@ use crate::graphql::pagination::{List, Page};
 #[derive(SimpleObject)]
 #[graphql(name = "AuditEntry")]
 pub struct AuditEntryNode {
-    /// The entry's ID (increasing with time).
+    /// The entry's globally unique id, `AuditEntry:<n>` (the number grows with time).
+    #[graphql(owned)]
     pub id: ID,
     /// The admin who acted; empty for the system itself.
     pub actor_id: Option<ID>,
@@ -33,7 +34,7 @@ pub struct AuditEntryNode {
 impl From<AuditEntry> for AuditEntryNode {
     fn from(e: AuditEntry) -> Self {
         Self {
-            id: ID(e.id.to_string()),
+            id: crate::graphql::ids::numbered_id("AuditEntry", e.id),
             actor_id: e.actor_id.map(|id| ID(id.to_string())),
             action: e.action,
             target_type: e.target_type,

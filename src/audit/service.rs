@@ -5,7 +5,8 @@ use uuid::Uuid;
 
 use super::model::{AuditEntry, AuditFilter, NewAuditEntry};
 use crate::app::AppState;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use crate::viewer::Viewer;
 
 /// Call inside the transaction that makes the change, so the row exists exactly when it does.
 pub async fn record(
@@ -36,6 +37,22 @@ pub async fn page(
 ) -> AppResult<Vec<AuditEntry>> {
     let mut conn = state.conn().await?;
     Ok(AuditEntry::page(&mut conn, filter, before, limit).await?)
+}
+
+/// One entry, for an admin; NOT_FOUND for anyone else, as for an entry that does not exist.
+pub async fn get(state: &AppState, viewer: &Viewer, id: i64) -> AppResult<AuditEntry> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    if !viewer.is_admin() {
+        return Err(AppError::NotFound("audit entry"));
+    }
+    crate::db::schema::audit_log::table
+        .find(id)
+        .select(AuditEntry::as_select())
+        .first(&mut *state.conn().await?)
+        .await
+        .optional()?
+        .ok_or(AppError::NotFound("audit entry"))
 }
 
 pub async fn count(state: AppState, filter: AuditFilter) -> AppResult<i64> {

@@ -115,6 +115,14 @@ pub async fn list(
     Ok(Entry::page(&mut *state.conn().await?, filter, after, limit).await?)
 }
 
+/// One entry, for its user or an ADMIN; NOT_FOUND for anyone else.
+pub async fn entry(state: &AppState, viewer: &Viewer, id: i64) -> AppResult<Entry> {
+    match Entry::find(&mut *state.conn().await?, id).await? {
+        Some(e) if crate::events::for_viewer(viewer, e.user_id) => Ok(e),
+        _ => Err(AppError::NotFound("ledger entry")),
+    }
+}
+
 pub async fn count(state: AppState, filter: LedgerFilter) -> AppResult<i64> {
     Ok(Entry::count(&mut *state.conn().await?, &filter).await?)
 }

@@ -127,7 +127,9 @@ impl CallNode {
     }
     /// The campaign contact called; null for extra legs.
     async fn contact_id(&self) -> Option<ID> {
-        self.0.contact_id.map(|id| ID(id.to_string()))
+        self.0
+            .contact_id
+            .map(|id| crate::graphql::ids::numbered_id("Contact", id))
     }
     /// Which attempt at the contact this was, from 1; null for extra legs.
     async fn attempt(&self) -> Option<i32> {

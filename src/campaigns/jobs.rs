@@ -68,10 +68,10 @@ impl BackgroundJob for CompactCampaignCounters {
                    SELECT campaign_id FROM campaign_counters GROUP BY campaign_id HAVING count(*) > 1)
                  FOR UPDATE SKIP LOCKED)
                RETURNING *)
-             INSERT INTO campaign_counters (campaign_id, pending, calling, done, failed, opted_out,
+             INSERT INTO campaign_counters (campaign_id, pending, calling, done, failed, reached_machine, opted_out,
                  skipped, skip_reasons, attempts, answered, busy, no_answer, calls_failed, machine,
                  in_progress, timed, duration_sum, cost)
-             SELECT campaign_id, sum(pending), sum(calling), sum(done), sum(failed),
+             SELECT campaign_id, sum(pending), sum(calling), sum(done), sum(failed), sum(reached_machine),
                     sum(opted_out), sum(skipped), campaign_counters_sum_reasons(skip_reasons),
                     sum(attempts), sum(answered), sum(busy), sum(no_answer), sum(calls_failed),
                     sum(machine), sum(in_progress), sum(timed), sum(duration_sum), sum(cost)

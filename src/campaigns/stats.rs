@@ -45,6 +45,8 @@ struct Counters {
     #[diesel(sql_type = BigInt)]
     failed: i64,
     #[diesel(sql_type = BigInt)]
+    reached_machine: i64,
+    #[diesel(sql_type = BigInt)]
     opted_out: i64,
     #[diesel(sql_type = BigInt)]
     skipped: i64,
@@ -85,6 +87,7 @@ pub async fn aggregates_of(
     let rows: Vec<Counters> = diesel::sql_query(
         "SELECT campaign_id, sum(pending)::int8 AS pending, sum(calling)::int8 AS calling,
                 sum(done)::int8 AS done, sum(failed)::int8 AS failed,
+                sum(reached_machine)::int8 AS reached_machine,
                 sum(opted_out)::int8 AS opted_out, sum(skipped)::int8 AS skipped,
                 campaign_counters_sum_reasons(skip_reasons) AS skip_reasons,
                 sum(attempts)::int8 AS attempts, sum(answered)::int8 AS answered,
@@ -111,6 +114,7 @@ pub fn assemble(campaign: &Campaign, a: Aggregates) -> Stats {
         calling: c.calling,
         done: c.done,
         failed: c.failed,
+        machine: c.reached_machine,
         opted_out: c.opted_out,
         skipped: c.skipped,
     };

@@ -78,6 +78,7 @@ pub async fn settle(state: &AppState, call_id: Uuid) -> AppResult<()> {
                 let (next_state, next_at) = match (retry, outcome) {
                     (true, _) => ("PENDING", Some(Utc::now() + Duration::seconds(i64::from(delay)))),
                     (false, "ANSWERED") => ("DONE", None),
+                    (false, o) if o == RetryOutcome::Machine.as_str() => ("MACHINE", None),
                     (false, _) => ("FAILED", None),
                 };
                 diesel::sql_query("UPDATE campaign_contacts SET state = $2, next_attempt_at = $3, last_outcome = $4 WHERE id = $1")

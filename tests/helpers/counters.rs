@@ -25,6 +25,7 @@ SELECT c.id::text AS campaign_id, jsonb_build_object(
   'calling', (SELECT count(*) FROM campaign_contacts k WHERE k.campaign_id = c.id AND state = 'CALLING'),
   'done', (SELECT count(*) FROM campaign_contacts k WHERE k.campaign_id = c.id AND state = 'DONE'),
   'failed', (SELECT count(*) FROM campaign_contacts k WHERE k.campaign_id = c.id AND state = 'FAILED'),
+  'reached_machine', (SELECT count(*) FROM campaign_contacts k WHERE k.campaign_id = c.id AND state = 'MACHINE'),
   'opted_out', (SELECT count(*) FROM campaign_contacts k WHERE k.campaign_id = c.id AND state = 'OPTED_OUT'),
   'skipped', (SELECT count(*) FROM campaign_contacts k WHERE k.campaign_id = c.id AND state = 'SKIPPED'),
   'skip_reasons', (SELECT coalesce(jsonb_object_agg(reason, n), '{}') FROM (
@@ -32,13 +33,13 @@ SELECT c.id::text AS campaign_id, jsonb_build_object(
       WHERE k.campaign_id = c.id AND skip_reason IS NOT NULL GROUP BY skip_reason) r),
   'attempts', (SELECT count(*) FROM calls l WHERE l.campaign_id = c.id),
   'answered', (SELECT count(*) FROM calls l WHERE l.campaign_id = c.id AND status = 'COMPLETED'
-      AND coalesce(answered_by, 'human') NOT LIKE 'machine%'),
+      AND coalesce(answered_by, 'human') NOT LIKE 'machine%' AND coalesce(answered_by, 'human') <> 'fax'),
   'busy', (SELECT count(*) FROM calls l WHERE l.campaign_id = c.id AND status = 'BUSY'),
   'no_answer', (SELECT count(*) FROM calls l WHERE l.campaign_id = c.id AND status = 'NO_ANSWER'),
   'calls_failed', (SELECT count(*) FROM calls l WHERE l.campaign_id = c.id
       AND status IN ('FAILED', 'CANCELED')),
   'machine', (SELECT count(*) FROM calls l WHERE l.campaign_id = c.id AND status = 'COMPLETED'
-      AND answered_by LIKE 'machine%'),
+      AND (answered_by LIKE 'machine%' OR answered_by = 'fax')),
   'in_progress', (SELECT count(*) FROM calls l WHERE l.campaign_id = c.id
       AND status IN ('QUEUED', 'INITIATED', 'RINGING', 'IN_PROGRESS')),
   'timed', (SELECT count(duration_secs) FROM calls l WHERE l.campaign_id = c.id AND status = 'COMPLETED'),
@@ -52,6 +53,7 @@ const COUNTERS: &str = "
 SELECT c.id::text AS campaign_id, jsonb_build_object(
   'pending', coalesce(sum(pending), 0), 'calling', coalesce(sum(calling), 0),
   'done', coalesce(sum(done), 0), 'failed', coalesce(sum(failed), 0),
+  'reached_machine', coalesce(sum(reached_machine), 0),
   'opted_out', coalesce(sum(opted_out), 0), 'skipped', coalesce(sum(skipped), 0),
   'skip_reasons', campaign_counters_sum_reasons(skip_reasons),
   'attempts', coalesce(sum(attempts), 0), 'answered', coalesce(sum(answered), 0),

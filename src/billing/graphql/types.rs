@@ -34,9 +34,9 @@ pub struct LedgerEntryNode(pub Entry);
 /// One movement of a user's money; the ledger is append-only.
 #[Object(name = "LedgerEntry")]
 impl LedgerEntryNode {
-    /// The entry's id.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    /// The entry's globally unique id, `LedgerEntry:<n>` (the number grows with time).
+    pub async fn id(&self) -> ID {
+        crate::graphql::ids::numbered_id("LedgerEntry", self.0.id)
     }
     /// Whose balance the entry moved.
     async fn user_id(&self) -> ID {

@@ -255,6 +255,16 @@ impl Entry {
         .await
     }
 
+    pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Self>> {
+        diesel::sql_query(format!(
+            "SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE id = $1"
+        ))
+        .bind::<BigInt, _>(id)
+        .get_result(conn)
+        .await
+        .optional()
+    }
+
     /// How many entries the filter matches, for the ledger's `totalCount`.
     pub async fn count(conn: &mut AsyncPgConnection, filter: &LedgerFilter) -> QueryResult<i64> {
         let row: Count = Self::bind_filter(

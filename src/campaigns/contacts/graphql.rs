@@ -6,7 +6,7 @@ use super::model::{Contact, ContactState};
 use super::service::{self, ContactInput};
 use crate::compliance::SkipReason;
 use crate::graphql::context::ContextExt;
-use crate::graphql::ids::parse_id;
+use crate::graphql::ids::{numbered_id, parse_id};
 use crate::graphql::pagination::{List, Page};
 
 pub struct ContactNode(pub Contact);
@@ -14,9 +14,9 @@ pub struct ContactNode(pub Contact);
 /// One number a campaign calls, with its progress.
 #[Object(name = "Contact")]
 impl ContactNode {
-    /// The contact's id.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    /// The contact's globally unique id, `Contact:<n>`.
+    pub async fn id(&self) -> ID {
+        numbered_id("Contact", self.0.id)
     }
     /// The number in E.164, such as +84901234567.
     async fn phone(&self) -> &str {

@@ -21,8 +21,11 @@ text_enum! {
         Calling => "CALLING",
         /// Answered by a person.
         Done => "DONE",
-        /// Out of attempts without being answered by a person.
+        /// Out of attempts without being answered by a person or a machine.
         Failed => "FAILED",
+        /// Its last call reached an answering machine or a fax (and was hung up on), with no
+        /// attempt left or MACHINE not in the campaign's retry policy.
+        Machine => "MACHINE",
         /// Pressed the menu's opt-out key; never called again.
         OptedOut => "OPTED_OUT",
         /// Set aside for good by a check (see skipReason).
@@ -80,6 +83,7 @@ pub struct StateCounts {
     pub calling: i64,
     pub done: i64,
     pub failed: i64,
+    pub machine: i64,
     pub opted_out: i64,
     pub skipped: i64,
 }
@@ -97,6 +101,8 @@ struct CounterRow {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     failed: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
+    machine: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
     opted_out: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     skipped: i64,
@@ -104,7 +110,13 @@ struct CounterRow {
 
 impl StateCounts {
     pub fn total(&self) -> i64 {
-        self.pending + self.calling + self.done + self.failed + self.opted_out + self.skipped
+        self.pending
+            + self.calling
+            + self.done
+            + self.failed
+            + self.machine
+            + self.opted_out
+            + self.skipped
     }
 }
 
@@ -194,6 +206,7 @@ impl Contact {
         let rows: Vec<CounterRow> = diesel::sql_query(
             "SELECT campaign_id, sum(pending)::int8 AS pending, sum(calling)::int8 AS calling,
                     sum(done)::int8 AS done, sum(failed)::int8 AS failed,
+                    sum(reached_machine)::int8 AS machine,
                     sum(opted_out)::int8 AS opted_out, sum(skipped)::int8 AS skipped
              FROM campaign_counters WHERE campaign_id = ANY($1) GROUP BY campaign_id",
         )
@@ -208,6 +221,7 @@ impl Contact {
                     calling: r.calling,
                     done: r.done,
                     failed: r.failed,
+                    machine: r.machine,
                     opted_out: r.opted_out,
                     skipped: r.skipped,
                 };

@@ -170,11 +170,12 @@ pub async fn count(state: AppState, campaign_id: Uuid, filter: ContactFilter) ->
         ContactState::Calling => c.calling,
         ContactState::Done => c.done,
         ContactState::Failed => c.failed,
+        ContactState::Machine => c.machine,
         ContactState::OptedOut => c.opted_out,
         ContactState::Skipped => c.skipped,
     };
     Ok(match &filter.states {
-        None => c.pending + c.calling + c.done + c.failed + c.opted_out + c.skipped,
+        None => c.total(),
         Some(states) => {
             let mut distinct = states.clone();
             distinct.sort_by_key(|s| s.as_str());
@@ -182,6 +183,21 @@ pub async fn count(state: AppState, campaign_id: Uuid, filter: ContactFilter) ->
             distinct.into_iter().map(of).sum()
         }
     })
+}
+
+/// One contact, for the owner of its campaign or an ADMIN; NOT_FOUND for anyone else.
+pub async fn get(state: &AppState, viewer: &Viewer, id: i64) -> AppResult<Contact> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let contact = crate::db::schema::campaign_contacts::table
+        .find(id)
+        .select(Contact::as_select())
+        .first(&mut *state.conn().await?)
+        .await
+        .optional()?
+        .ok_or(AppError::NotFound("contact"))?;
+    campaigns::service::get(state, viewer, contact.campaign_id).await?;
+    Ok(contact)
 }
 
 pub async fn counts(state: &AppState, campaign_id: Uuid) -> AppResult<StateCounts> {

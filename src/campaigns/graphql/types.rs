@@ -95,12 +95,29 @@ pub struct ContactCounts {
     pub calling: i64,
     /// Answered by a person.
     pub done: i64,
-    /// Out of attempts without being answered by a person.
+    /// Out of attempts without being answered by a person or a machine.
     pub failed: i64,
+    /// Ended on an answering machine or a fax (see ContactState.MACHINE).
+    pub machine: i64,
     /// Pressed the menu's opt-out key.
     pub opted_out: i64,
     /// Set aside for good by a check such as DNC (see Contact.skipReason).
     pub skipped: i64,
+}
+
+impl From<crate::campaigns::contacts::model::StateCounts> for ContactCounts {
+    fn from(c: crate::campaigns::contacts::model::StateCounts) -> Self {
+        Self {
+            total: c.total(),
+            pending: c.pending,
+            calling: c.calling,
+            done: c.done,
+            failed: c.failed,
+            machine: c.machine,
+            opted_out: c.opted_out,
+            skipped: c.skipped,
+        }
+    }
 }
 
 #[derive(SimpleObject)]
@@ -152,15 +169,7 @@ impl CampaignStats {
         let c = s.contacts;
         Self {
             campaign_id: ID(campaign_id.to_string()),
-            contacts: ContactCounts {
-                total: c.total(),
-                pending: c.pending,
-                calling: c.calling,
-                done: c.done,
-                failed: c.failed,
-                opted_out: c.opted_out,
-                skipped: c.skipped,
-            },
+            contacts: c.into(),
             attempts: s.attempts,
             answered: s.answered,
             busy: s.busy,
@@ -344,15 +353,7 @@ impl CampaignNode {
         )
         .await?
         .unwrap_or_default();
-        Ok(ContactCounts {
-            total: c.total(),
-            pending: c.pending,
-            calling: c.calling,
-            done: c.done,
-            failed: c.failed,
-            opted_out: c.opted_out,
-            skipped: c.skipped,
-        })
+        Ok(c.into())
     }
     /// When it first started or was scheduled (RFC 3339 UTC); null before that.
     async fn started_at(&self) -> Option<DateTime<Utc>> {
