@@ -335,7 +335,9 @@ pub async fn transition(
     if campaign.owner_id != viewer.id && !viewer.is_admin() {
         return Err(AppError::NotFound("campaign"));
     }
-    if matches!(transition, Transition::Start | Transition::Resume) {
+    let starting = matches!(transition, Transition::Start | Transition::Resume);
+    if starting {
+        refuse_while_importing(&mut *state.conn().await?, id).await?;
         let report = preflight::run(state, &campaign).await?;
         if let Some(first) = report.blockers.first() {
             let all: Vec<&str> = report.blockers.iter().map(|b| b.code).collect();
@@ -363,12 +365,28 @@ pub async fn transition(
                     field: Some("id"),
                 });
             };
+            if starting {
+                // Under the campaign's lock: an import created from here on sees the new status.
+                refuse_while_importing(conn, id).await?;
+            }
             let why = (next == CampaignStatus::Paused).then_some(super::autopause::reason::MANUAL);
             Ok(Campaign::set_status(conn, id, next, why).await?)
         })
         .await?;
     publish_state(state, &updated).await;
     Ok(updated)
+}
+
+/// A campaign does not start while contacts are still being imported into it.
+async fn refuse_while_importing(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<()> {
+    if super::imports::Import::unfinished_in_campaign(conn, id).await? {
+        return Err(AppError::conflict(
+            "id",
+            "an import into this campaign is still queued or running; wait for it to finish \
+             or cancel it (cancelImport), then start the campaign",
+        ));
+    }
+    Ok(())
 }
 
 pub async fn publish_state(state: &AppState, campaign: &Campaign) {
