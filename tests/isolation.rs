@@ -40,6 +40,8 @@ const SELF_SERVICE: &[&str] = &[
     "campaigns",
     "campaignPreflight",
     "contacts",
+    "import",
+    "imports",
     "call",
     "calls",
     "myDids",
@@ -66,6 +68,7 @@ const SELF_SERVICE: &[&str] = &[
     "cancelCampaign",
     "addContacts",
     "importContacts",
+    "cancelImport",
     "exportCalls",
     "addDoNotCall",
     "importDoNotCall",
@@ -80,6 +83,7 @@ const SELF_SERVICE: &[&str] = &[
     "campaignStateChanged",
     "balanceChanged",
     "topUpUpdated",
+    "importProgress",
 ];
 
 /// Fields only administrators may call: a user gets FORBIDDEN. Named rather than inferred from
@@ -162,6 +166,7 @@ enum Kind {
     DoNotCall,
     TopUp,
     TwilioAccount,
+    Import,
 }
 
 /// The objects one tenant owns.
@@ -368,6 +373,7 @@ fn kind_of(name: &str, context: &str) -> Kind {
         "didId" | "callerIds" => Some(Kind::Did),
         "accountId" | "twilioAccountId" => Some(Kind::TwilioAccount),
         "topUpId" => Some(Kind::TopUp),
+        "importId" => Some(Kind::Import),
         _ => None,
     };
     if let Some(kind) = by_name {
@@ -379,6 +385,7 @@ fn kind_of(name: &str, context: &str) -> Kind {
     );
     let c = context.to_ascii_lowercase();
     [
+        ("import", Kind::Import),
         ("twilioaccount", Kind::TwilioAccount),
         ("topup", Kind::TopUp),
         // Any object's id; filled with another tenant's campaign (the contract tests try the
@@ -536,6 +543,12 @@ async fn tenant(app: &TestApp, admin: &str, carrier: &Carrier, phone: &str) -> T
         json!({}),
     )
     .await;
+    // An import into the campaign (its one row refused), finished before the campaign starts.
+    let import = crate::helpers::imports::run(app, &token, &id, b"phone\nnot a number\n")
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     campaign::start(app, &token, &id).await;
     let morning = || Utc.from_utc_datetime(&Utc::now().date_naive().and_hms_opt(3, 0, 0).unwrap());
     let dispatcher = Dispatcher::with_clock(app.state.clone(), Arc::new(morning));
@@ -585,6 +598,7 @@ async fn tenant(app: &TestApp, admin: &str, carrier: &Carrier, phone: &str) -> T
         (Kind::DoNotCall, dnc),
         (Kind::TopUp, top_up),
         (Kind::TwilioAccount, account),
+        (Kind::Import, import),
     ]);
     Tenant {
         token,
