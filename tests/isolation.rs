@@ -343,7 +343,12 @@ impl Schema {
                     if leaf {
                         parts.push(fname.to_owned());
                     } else if depth < 3 {
-                        parts.push(format!("{fname} {}", self.selection(&f["type"], depth + 1)));
+                        // A page inside a page (an import's errors in a list of imports) is
+                        // asked small, as a client would, to stay within the cost limit.
+                        let nested_page = depth > 0
+                            && f["args"].as_array().unwrap().iter().any(|a| a["name"] == "first");
+                        let args = if nested_page { "(first: 2)" } else { "" };
+                        parts.push(format!("{fname}{args} {}", self.selection(&f["type"], depth + 1)));
                     }
                 }
                 format!("{{ {} }}", parts.join(" "))

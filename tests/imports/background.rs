@@ -257,3 +257,4 @@ async fn import_progress_delivers_each_chunk_and_ends_after_completed() {
     let read: Vec<i64> = seen.iter().map(|p| p["rowsRead"].as_i64().unwrap()).collect();
     assert!(read.windows(2).all(|w| w[0] <= w[1]), "{read:?}");
 }
+
