@@ -129,10 +129,7 @@ async fn nul_bytes_are_bad_rows_and_nul_in_spoken_text_is_bad_input() {
     let rows: Vec<i64> = invalid.iter().map(|i| i["row"].as_i64().unwrap()).collect();
     assert_eq!(rows, [2, 3, 4]);
     assert!(
-        invalid[0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("NUL"),
+        invalid[0]["reason"].as_str().unwrap().contains("NUL"),
         "{r}"
     );
     assert_eq!(contacts(&app, &token, &id).await.len(), 1);
@@ -292,14 +289,23 @@ async fn thirty_imports_at_once_stay_within_the_pool() {
     };
     let (answers, most) = tokio::join!(work, sample);
     for (r, (token, _, _)) in answers.iter().zip(&uploads) {
-        assert_eq!(r["data"]["importContacts"]["import"]["status"], "QUEUED", "{r}");
-        let id = r["data"]["importContacts"]["import"]["id"].as_str().unwrap();
+        assert_eq!(
+            r["data"]["importContacts"]["import"]["status"], "QUEUED",
+            "{r}"
+        );
+        let id = r["data"]["importContacts"]["import"]["id"]
+            .as_str()
+            .unwrap();
         let done = imports::get(&app, token, id).await;
         assert_eq!(done["status"], "COMPLETED", "{done}");
         assert_eq!(done["rowsImported"], 2000, "{done}");
     }
     assert_eq!(app.count("campaign_contacts").await, 60_000);
-    assert_eq!(app.count("import_file_parts").await, 0, "files are dropped when done");
+    assert_eq!(
+        app.count("import_file_parts").await,
+        0,
+        "files are dropped when done"
+    );
     let pool = app.state.config.database_pool_size as i64;
     assert!(
         most <= pool,

@@ -346,9 +346,16 @@ impl Schema {
                         // A page inside a page (an import's errors in a list of imports) is
                         // asked small, as a client would, to stay within the cost limit.
                         let nested_page = depth > 0
-                            && f["args"].as_array().unwrap().iter().any(|a| a["name"] == "first");
+                            && f["args"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .any(|a| a["name"] == "first");
                         let args = if nested_page { "(first: 2)" } else { "" };
-                        parts.push(format!("{fname}{args} {}", self.selection(&f["type"], depth + 1)));
+                        parts.push(format!(
+                            "{fname}{args} {}",
+                            self.selection(&f["type"], depth + 1)
+                        ));
                     }
                 }
                 format!("{{ {} }}", parts.join(" "))
@@ -549,8 +556,8 @@ async fn tenant(app: &TestApp, admin: &str, carrier: &Carrier, phone: &str) -> T
     )
     .await;
     // An import into the campaign (its one row refused), finished before the campaign starts.
-    let import = crate::helpers::imports::run(app, &token, &id, b"phone\nnot a number\n")
-        .await["id"]
+    let import = crate::helpers::imports::run(app, &token, &id, b"phone\nnot a number\n").await
+        ["id"]
         .as_str()
         .unwrap()
         .to_owned();

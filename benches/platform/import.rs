@@ -154,7 +154,11 @@ async fn compare(
     if report.status != ringcast::campaigns::imports::ImportStatus::Completed
         || report.rows_read != rows as i64
     {
-        bail!("the import is {} after {} rows of {rows}", report.status, report.rows_read);
+        bail!(
+            "the import is {} after {} rows of {rows}",
+            report.status,
+            report.rows_read
+        );
     }
 
     world

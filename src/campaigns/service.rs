@@ -337,7 +337,7 @@ pub async fn transition(
     }
     let starting = matches!(transition, Transition::Start | Transition::Resume);
     if starting {
-        refuse_while_importing(&mut *state.conn().await?, id).await?;
+        super::imports::service::refuse_start(&mut *state.conn().await?, id).await?;
         let report = preflight::run(state, &campaign).await?;
         if let Some(first) = report.blockers.first() {
             let all: Vec<&str> = report.blockers.iter().map(|b| b.code).collect();
@@ -367,7 +367,7 @@ pub async fn transition(
             };
             if starting {
                 // Under the campaign's lock: an import created from here on sees the new status.
-                refuse_while_importing(conn, id).await?;
+                super::imports::service::refuse_start(conn, id).await?;
             }
             let why = (next == CampaignStatus::Paused).then_some(super::autopause::reason::MANUAL);
             Ok(Campaign::set_status(conn, id, next, why).await?)
@@ -375,18 +375,6 @@ pub async fn transition(
         .await?;
     publish_state(state, &updated).await;
     Ok(updated)
-}
-
-/// A campaign does not start while contacts are still being imported into it.
-async fn refuse_while_importing(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<()> {
-    if super::imports::Import::unfinished_in_campaign(conn, id).await? {
-        return Err(AppError::conflict(
-            "id",
-            "an import into this campaign is still queued or running; wait for it to finish \
-             or cancel it (cancelImport), then start the campaign",
-        ));
-    }
-    Ok(())
 }
 
 pub async fn publish_state(state: &AppState, campaign: &Campaign) {

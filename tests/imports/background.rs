@@ -25,7 +25,10 @@ fn numbers(rows: usize) -> Vec<u8> {
 /// Uploads and returns the import's id, asserting the answer came before the file was read.
 async fn queued(app: &TestApp, token: &str, campaign: &str, file: &[u8]) -> String {
     let r = imports::upload(app, token, campaign, file).await;
-    assert_eq!(r["data"]["importContacts"]["import"]["status"], "QUEUED", "{r}");
+    assert_eq!(
+        r["data"]["importContacts"]["import"]["status"], "QUEUED",
+        "{r}"
+    );
     r["data"]["importContacts"]["import"]["id"]
         .as_str()
         .unwrap()
@@ -47,10 +50,14 @@ async fn the_answer_comes_before_the_file_is_read_and_polling_sees_it_complete()
 
     let runner = app.runner();
     let worker = tokio::spawn(async move { runner.drain().await });
-    let done = eventually(Duration::from_secs(120), "the import to complete", || async {
-        let now = imports::get(&app, &token, &import).await;
-        (now["status"] == "COMPLETED").then_some(now)
-    })
+    let done = eventually(
+        Duration::from_secs(120),
+        "the import to complete",
+        || async {
+            let now = imports::get(&app, &token, &import).await;
+            (now["status"] == "COMPLETED").then_some(now)
+        },
+    )
     .await;
     worker.await.unwrap().unwrap();
     assert_eq!(done["rowsRead"], 25_002);
@@ -69,7 +76,10 @@ async fn the_answer_comes_before_the_file_is_read_and_polling_sees_it_complete()
         .await;
     listed.assert_ok();
     assert_eq!(listed.data("imports.totalCount"), 1);
-    assert_eq!(listed.data("imports.edges")[0]["node"]["id"], import.as_str());
+    assert_eq!(
+        listed.data("imports.edges")[0]["node"]["id"],
+        import.as_str()
+    );
     assert_eq!(
         listed.data("imports.edges")[0]["node"]["campaign"]["id"],
         id.as_str()
@@ -87,8 +97,12 @@ async fn refused_rows_are_kept_up_to_a_thousand_and_paged_in_file_order() {
     }
     let done = imports::run(&app, &token, &id, csv.as_bytes()).await;
     assert_eq!(done["invalid"], 1200, "every refused row is counted");
-    assert_eq!(done["errors"]["totalCount"], 1000, "the first 1,000 are kept");
-    let page = "query($id: ID!, $after: String) { import(id: $id) { errors(first: 400, after: $after) {
+    assert_eq!(
+        done["errors"]["totalCount"], 1000,
+        "the first 1,000 are kept"
+    );
+    let page =
+        "query($id: ID!, $after: String) { import(id: $id) { errors(first: 400, after: $after) {
         pageInfo { hasNextPage endCursor } edges { node { row value } } } } }";
     let mut after = Value::Null;
     let mut rows = Vec::new();
@@ -119,7 +133,9 @@ async fn a_cancelled_import_stops_before_its_next_chunk_and_cannot_be_cancelled_
     let (_, _, token, _) = app.user().await;
     let id = campaign(&app, &token).await;
     let import = queued(&app, &token, &id, &numbers(50_000)).await;
-    let r = app.gql_as(&token, CANCEL, json!({"i": {"id": import}})).await;
+    let r = app
+        .gql_as(&token, CANCEL, json!({"i": {"id": import}}))
+        .await;
     r.assert_ok();
     assert_eq!(r.data("cancelImport.import.status"), "CANCELLED");
     // The queued job still runs, finds the import cancelled and stops.
@@ -131,8 +147,14 @@ async fn a_cancelled_import_stops_before_its_next_chunk_and_cannot_be_cancelled_
         app.count("campaign_contacts").await,
         after["rowsImported"].as_i64().unwrap()
     );
-    assert_eq!(app.count("import_file_parts").await, 0, "the file is dropped");
-    let again = app.gql_as(&token, CANCEL, json!({"i": {"id": import}})).await;
+    assert_eq!(
+        app.count("import_file_parts").await,
+        0,
+        "the file is dropped"
+    );
+    let again = app
+        .gql_as(&token, CANCEL, json!({"i": {"id": import}}))
+        .await;
     assert_eq!(again.code(), "CONFLICT", "{}", again.body);
     let done = imports::run(&app, &token, &id, &numbers(3)).await;
     let finished = app
@@ -149,13 +171,21 @@ async fn another_tenant_finds_no_import_to_read_cancel_list_or_follow() {
     let id = campaign(&app, &alice).await;
     let import = queued(&app, &alice, &id, &numbers(10)).await;
     let read = app
-        .gql_as(&bob, "query($id: ID!) { import(id: $id) { id } }", json!({"id": import}))
+        .gql_as(
+            &bob,
+            "query($id: ID!) { import(id: $id) { id } }",
+            json!({"id": import}),
+        )
         .await;
     assert_eq!(read.code(), "NOT_FOUND", "{}", read.body);
     let cancel = app.gql_as(&bob, CANCEL, json!({"i": {"id": import}})).await;
     assert_eq!(cancel.code(), "NOT_FOUND", "{}", cancel.body);
     let list = app
-        .gql_as(&bob, "query($c: ID!) { imports(campaignId: $c) { edges { node { id } } } }", json!({"c": id}))
+        .gql_as(
+            &bob,
+            "query($c: ID!) { imports(campaignId: $c) { edges { node { id } } } }",
+            json!({"c": id}),
+        )
         .await;
     assert_eq!(list.code(), "NOT_FOUND", "{}", list.body);
     let mut socket = app.ws_as(&bob).await;
@@ -169,7 +199,10 @@ async fn another_tenant_finds_no_import_to_read_cancel_list_or_follow() {
     let refused = socket.next_payload(Duration::from_secs(10)).await;
     assert_eq!(code(&refused), "NOT_FOUND", "{refused}");
     app.drain_jobs().await;
-    assert_eq!(imports::get(&app, &alice, &import).await["status"], "COMPLETED");
+    assert_eq!(
+        imports::get(&app, &alice, &import).await["status"],
+        "COMPLETED"
+    );
 }
 
 #[tokio::test]
@@ -178,7 +211,8 @@ async fn a_campaign_does_not_start_while_an_import_is_under_way_and_a_user_has_t
     let (_, _, token, _) = app.user().await;
     let id = campaign(&app, &token).await;
     queued(&app, &token, &id, &numbers(5)).await;
-    let start = "mutation($i: StartCampaignInput!) { startCampaign(input: $i) { campaign { status } } }";
+    let start =
+        "mutation($i: StartCampaignInput!) { startCampaign(input: $i) { campaign { status } } }";
     let r = app.gql_as(&token, start, json!({"i": {"id": id}})).await;
     assert_eq!(r.code(), "CONFLICT", "{}", r.body);
     assert!(r.message().contains("import"), "{}", r.body);
@@ -236,7 +270,10 @@ async fn import_progress_delivers_each_chunk_and_ends_after_completed() {
         )
         .await;
     let first = socket.next_payload(Duration::from_secs(10)).await;
-    assert_eq!(first["data"]["importProgress"]["status"], "QUEUED", "{first}");
+    assert_eq!(
+        first["data"]["importProgress"]["status"], "QUEUED",
+        "{first}"
+    );
     app.drain_jobs().await;
     let mut seen = Vec::new();
     loop {
@@ -254,7 +291,9 @@ async fn import_progress_delivers_each_chunk_and_ends_after_completed() {
         seen.iter().any(|p| p["status"] == "RUNNING"),
         "progress on the way, not only the end: {seen:?}"
     );
-    let read: Vec<i64> = seen.iter().map(|p| p["rowsRead"].as_i64().unwrap()).collect();
+    let read: Vec<i64> = seen
+        .iter()
+        .map(|p| p["rowsRead"].as_i64().unwrap())
+        .collect();
     assert!(read.windows(2).all(|w| w[0] <= w[1]), "{read:?}");
 }
-

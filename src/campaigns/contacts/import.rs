@@ -246,7 +246,9 @@ pub fn read(
         }
         chunk.last_row = row;
         match record {
-            Ok(record) => read_row(&record, row, &headers, phone_col, name_col, country, allowances, &mut chunk)?,
+            Ok(record) => read_row(
+                &record, row, &headers, phone_col, name_col, country, allowances, &mut chunk,
+            )?,
             Err(e) => {
                 if let Some(e) = unreadable(&e) {
                     return Err(e);
@@ -264,7 +266,10 @@ pub fn read(
     send(chunk)
 }
 
-#[expect(clippy::too_many_arguments, reason = "one row's context, read in one place")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one row's context, read in one place"
+)]
 fn read_row(
     record: &csv::ByteRecord,
     row: i64,

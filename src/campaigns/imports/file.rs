@@ -15,14 +15,13 @@ use crate::error::{AppError, AppResult};
 /// Bytes per stored part: big enough for few statements, small enough to hold a few.
 const PART_BYTES: usize = 1 << 20;
 
-/// Stores `file` as the import's parts; returns its size in bytes.
+/// Stores `file` as the import's parts.
 pub async fn store(
     conn: &mut AsyncPgConnection,
     import_id: Uuid,
     file: std::fs::File,
-) -> AppResult<i64> {
+) -> AppResult<()> {
     let mut file = tokio::fs::File::from_std(file);
-    let mut total = 0i64;
     let mut part_no = 0;
     loop {
         let mut part = Vec::with_capacity(PART_BYTES);
@@ -37,13 +36,12 @@ pub async fn store(
             }
         }
         if part.is_empty() {
-            return Ok(total);
+            return Ok(());
         }
-        total += part.len() as i64;
         model::insert_part(conn, import_id, part_no, &part).await?;
         part_no += 1;
         if part.len() < PART_BYTES {
-            return Ok(total);
+            return Ok(());
         }
     }
 }
@@ -60,7 +58,7 @@ pub fn reader(state: &AppState, import_id: Uuid) -> PartsReader {
                 Ok(mut conn) => model::part(&mut conn, import_id, part_no)
                     .await
                     .map_err(std::io::Error::other),
-                Err(e) => Err(std::io::Error::other(e.message())),
+                Err(e) => Err(std::io::Error::other(format!("{e:?}"))),
             };
             let part = match part {
                 Ok(Some(data)) => Ok(data),

@@ -70,20 +70,15 @@ impl ImportNode {
         after: Option<String>,
     ) -> Result<List<ImportErrorNode>> {
         let page = Page::parse(first, after)?;
-        let rows =
-            service::errors(ctx.state(), self.0.id, page.after_parsed()?, page.fetch_limit())
-                .await?;
+        let rows = service::errors(
+            ctx.state(),
+            self.0.id,
+            page.after_parsed()?,
+            page.fetch_limit(),
+        )
+        .await?;
         let count = service::errors_count(ctx.state().clone(), self.0.id);
-        Ok(page.connection(
-            rows,
-            |e| e.row_no.to_string(),
-            |e| ImportErrorNode {
-                row: e.row_no,
-                value: e.value,
-                reason: e.reason,
-            },
-            count,
-        ))
+        Ok(page.connection(rows, |e| e.row_no.to_string(), ImportErrorNode::from, count))
     }
     /// When the file was uploaded (RFC 3339 UTC).
     async fn created_at(&self) -> DateTime<Utc> {
@@ -214,7 +209,8 @@ impl ImportsMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What to do: see `CancelImportInput`.")] input: CancelImportInput,
     ) -> Result<CancelImportPayload> {
-        let import = service::cancel(ctx.state(), ctx.viewer()?, parse_id("id", &input.id)?).await?;
+        let import =
+            service::cancel(ctx.state(), ctx.viewer()?, parse_id("id", &input.id)?).await?;
         Ok(CancelImportPayload {
             import: ImportNode(import),
         })

@@ -6,6 +6,8 @@
 //! time) re-reads the file and skips the rows through the checkpoint, so nothing is counted or
 //! added twice; contacts are unique per campaign and number in any case.
 
+use diesel::OptionalExtension;
+use diesel_async::AsyncConnection;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -17,7 +19,6 @@ use crate::campaigns::contacts::import::{self as reader, Chunk};
 use crate::campaigns::Campaign;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{BackgroundJob, Job};
-use diesel_async::AsyncConnection;
 
 /// Refused rows kept per import (`invalid` counts all of them).
 pub const MAX_STORED_ERRORS: i64 = 1000;
@@ -59,15 +60,25 @@ pub async fn process(state: &AppState, id: Uuid) -> AppResult<()> {
         Err(e) => return Err(e.into()),
     };
     let import = match import.status {
-        status if status.is_finished() => return Ok(()),
-        ImportStatus::Queued => {
-            let started = Import::start(&mut conn, id).await?;
-            service::publish(state, &started).await;
-            started
-        }
+        ImportStatus::Queued => match Import::start(&mut conn, id).await? {
+            Some(started) => {
+                service::publish(state, &started).await;
+                started
+            }
+            // Cancelled, or started by another run, since it was read.
+            None => Import::find(&mut conn, id).await?,
+        },
         _ => import,
     };
-    let campaign = Campaign::find(&mut conn, import.campaign_id).await?;
+    if import.status.is_finished() {
+        return Ok(());
+    }
+    let Some(campaign) = Campaign::find(&mut conn, import.campaign_id)
+        .await
+        .optional()?
+    else {
+        return Ok(());
+    };
     let allowances = crate::compliance::numbers::load(&mut conn).await?;
     drop(conn);
 
@@ -85,9 +96,8 @@ pub async fn process(state: &AppState, id: Uuid) -> AppResult<()> {
     let file = file::reader(state, id);
     let skip = import.rows_read;
     let country = campaign.default_country.clone();
-    let reading = tokio::task::spawn_blocking(move || {
-        reader::read(file, &country, &allowances, skip, &tx)
-    });
+    let reading =
+        tokio::task::spawn_blocking(move || reader::read(file, &country, &allowances, skip, &tx));
     while let Some(chunk) = rx.recv().await {
         if let Next::Stop = apply(state, &import, chunk).await? {
             // The reader stops at its next send.
@@ -107,7 +117,10 @@ async fn apply(state: &AppState, import: &Import, mut chunk: Chunk) -> AppResult
     let mut conn = state.conn().await?;
     let done = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let current = Import::find_for_update(conn, import.id).await?;
+            // Gone with its campaign, or stopped: nothing more to do.
+            let Some(current) = Import::find_for_update(conn, import.id).await.optional()? else {
+                return Ok(None);
+            };
             if current.status != ImportStatus::Running {
                 return Ok(None);
             }
@@ -143,7 +156,10 @@ async fn apply(state: &AppState, import: &Import, mut chunk: Chunk) -> AppResult
                 duplicates: valid - added,
                 invalid,
             };
-            Ok(Some((Import::add_chunk(conn, import.id, counts).await?, Next::Continue)))
+            Ok(Some((
+                Import::add_chunk(conn, import.id, counts).await?,
+                Next::Continue,
+            )))
         })
         .await?;
     match done {
@@ -153,12 +169,16 @@ async fn apply(state: &AppState, import: &Import, mut chunk: Chunk) -> AppResult
         }
         None => {
             // Either stopped elsewhere or already committed by another run: look again.
-            let current = Import::find(&mut *state.conn().await?, import.id).await?;
-            Ok(if current.status == ImportStatus::Running {
-                Next::Continue
-            } else {
-                Next::Stop
-            })
+            let current = Import::find(&mut *state.conn().await?, import.id)
+                .await
+                .optional()?;
+            Ok(
+                if current.is_some_and(|c| c.status == ImportStatus::Running) {
+                    Next::Continue
+                } else {
+                    Next::Stop
+                },
+            )
         }
     }
 }
@@ -183,8 +203,8 @@ async fn finish(
     let mut conn = state.conn().await?;
     let ended = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let current = Import::find_for_update(conn, id).await?;
-            if current.status != ImportStatus::Running {
+            let current = Import::find_for_update(conn, id).await.optional()?;
+            if current.is_none_or(|c| c.status != ImportStatus::Running) {
                 return Ok(None);
             }
             Ok(Some(Import::finish(conn, id, status, reason).await?))

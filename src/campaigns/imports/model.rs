@@ -134,7 +134,10 @@ impl Import {
     }
 
     /// Imports of `owner` still queued or running (on a partial index).
-    pub async fn unfinished_of_owner(conn: &mut AsyncPgConnection, owner: Uuid) -> QueryResult<i64> {
+    pub async fn unfinished_of_owner(
+        conn: &mut AsyncPgConnection,
+        owner: Uuid,
+    ) -> QueryResult<i64> {
         imports::table
             .filter(imports::owner_id.eq(owner))
             .filter(imports::status.eq_any(UNFINISHED))
@@ -157,8 +160,11 @@ impl Import {
         .await
     }
 
-    pub async fn start(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Self> {
+    /// QUEUED -> RUNNING; `None` when it was no longer QUEUED (cancelled, or started by
+    /// another run).
+    pub async fn start(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Self>> {
         diesel::update(imports::table.find(id))
+            .filter(imports::status.eq(ImportStatus::Queued))
             .set((
                 imports::status.eq(ImportStatus::Running),
                 imports::started_at.eq(Some(Utc::now())),
@@ -167,6 +173,7 @@ impl Import {
             .returning(Self::as_returning())
             .get_result(conn)
             .await
+            .optional()
     }
 
     /// Adds one chunk's counts and moves the checkpoint to `rows_read`.

@@ -77,7 +77,13 @@ pub async fn create(
             )
             .await?;
             file::store(conn, import.id, file).await?;
-            crate::jobs::enqueue(conn, &ProcessImport { import_id: import.id }).await?;
+            crate::jobs::enqueue(
+                conn,
+                &ProcessImport {
+                    import_id: import.id,
+                },
+            )
+            .await?;
             Ok(import)
         })
         .await?;
@@ -110,6 +116,18 @@ pub async fn lock_editable(conn: &mut AsyncPgConnection, campaign_id: Uuid) -> A
                 "a {} campaign cannot be changed; pause it first",
                 found.status
             ),
+        ));
+    }
+    Ok(())
+}
+
+/// A campaign does not start (or resume) while contacts are still being imported into it.
+pub async fn refuse_start(conn: &mut AsyncPgConnection, campaign_id: Uuid) -> AppResult<()> {
+    if Import::unfinished_in_campaign(conn, campaign_id).await? {
+        return Err(AppError::conflict(
+            "id",
+            "an import into this campaign is still queued or running; wait for it to finish \
+             or cancel it (cancelImport), then start the campaign",
         ));
     }
     Ok(())
@@ -162,9 +180,7 @@ pub async fn cancel(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<Im
     let mut conn = state.conn().await?;
     let import = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let import = Import::find_for_update(conn, id)
-                .await
-                .map_err(not_found)?;
+            let import = Import::find_for_update(conn, id).await.map_err(not_found)?;
             if !events::for_viewer(viewer, import.owner_id) {
                 return Err(AppError::NotFound("import"));
             }
