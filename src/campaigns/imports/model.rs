@@ -17,7 +17,7 @@ text_enum! {
         Running => "RUNNING",
         /// Every row was read; the counters are final.
         Completed => "COMPLETED",
-        /// The file could not be read (not UTF-8, no phone column ...): see failureReason. Contacts of chunks read before the fault stay.
+        /// The file could not be read (not UTF-8, no phone column ...): see failureReason. The whole file is checked before any row is added, so nothing of it was added.
         Failed => "FAILED",
         /// Stopped by cancelImport (or because the campaign left DRAFT/PAUSED); contacts already imported stay.
         Cancelled => "CANCELLED",
