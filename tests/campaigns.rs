@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::carrier::Carrier;
-use crate::helpers::{input_type, TestApp};
+use crate::helpers::{imports, input_type, TestApp};
 
 const CREATE: &str = "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { campaign { id name status purpose message { text voice language repeat } schedule { timeZone dailyStart } } } }";
 const ADD: &str = "mutation($i: AddContactsInput!) { addContacts(input: $i) { added duplicates invalid { row value reason } } }";
@@ -353,7 +353,6 @@ async fn contacts_are_imported_from_a_csv_upload_in_batches() {
         .gql_as(&token, CREATE, json!({"i": campaign(json!({}))}))
         .await
         .str("createCampaign.campaign.id");
-    let import = "mutation($i: ImportContactsInput!) { importContacts(input: $i) { importReport { totalRows added duplicates invalidCount invalid { row value reason } } } }";
     let mut csv = String::from(
         "SDT,Ten,time\n0912345678,An,9:00\n+84 912 345 678,An again,10:00\nhello,Bad,\n",
     );
@@ -364,24 +363,13 @@ async fn contacts_are_imported_from_a_csv_upload_in_batches() {
     // Characters COPY's text format must escape.
     csv.push_str("0987654321,\"Tab\there\\n\",\"C:\\new\\table\r\nline\"\n");
     csv.push_str("\u{0}\u{1}garbage,\u{7f},x\n");
-    let variables = json!({"i": {"campaignId": id, "file": null}});
-    let (_, body) = app
-        .send(crate::helpers::upload(
-            import,
-            variables.clone(),
-            "variables.i.file",
-            csv.as_bytes(),
-            &token,
-        ))
-        .await;
-    let r: Value = serde_json::from_slice(&body).unwrap();
-    assert!(r.get("errors").is_none(), "{r}");
-    let report = &r["data"]["importContacts"]["importReport"];
-    assert_eq!(report["totalRows"], 2505);
-    assert_eq!(report["added"], 2502);
+    let report = imports::run(&app, &token, &id, csv.as_bytes()).await;
+    assert_eq!(report["status"], "COMPLETED", "{report}");
+    assert_eq!(report["rowsRead"], 2505);
+    assert_eq!(report["rowsImported"], 2502);
     assert_eq!(report["duplicates"], 1);
-    assert_eq!(report["invalidCount"], 2);
-    assert_eq!(report["invalid"][0]["row"], 3);
+    assert_eq!(report["invalid"], 2);
+    assert_eq!(imports::errors(&report)[0]["row"], 3);
     let first = app
         .gql_as(&token, "query($id: ID!) { contacts(campaignId: $id, first: 1) { edges { node { phone name vars } } } }", json!({"id": id}))
         .await;
@@ -398,33 +386,17 @@ async fn contacts_are_imported_from_a_csv_upload_in_batches() {
         "tabs, backslashes and line breaks survive the COPY"
     );
 
-    let (_, body) = app
-        .send(crate::helpers::upload(
-            import,
-            variables.clone(),
-            "variables.i.file",
-            b"name,email\nAn,a@b.c\n",
-            &token,
-        ))
-        .await;
-    let r: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(
-        (
-            r["errors"][0]["extensions"]["code"].as_str(),
-            r["errors"][0]["extensions"]["field"].as_str()
-        ),
-        (Some("BAD_USER_INPUT"), Some("file"))
+    // A file without a phone column: the import FAILED, saying why.
+    let failed = imports::run(&app, &token, &id, b"name,email\nAn,a@b.c\n").await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    assert!(
+        failed["failureReason"]
+            .as_str()
+            .unwrap()
+            .contains("phone column"),
+        "{failed}"
     );
     let (_, _, stranger, _) = app.user().await;
-    let (_, body) = app
-        .send(crate::helpers::upload(
-            import,
-            variables,
-            "variables.i.file",
-            csv.as_bytes(),
-            &stranger,
-        ))
-        .await;
-    let r: Value = serde_json::from_slice(&body).unwrap();
+    let r = imports::upload(&app, &stranger, &id, csv.as_bytes()).await;
     assert_eq!(r["errors"][0]["extensions"]["code"], "NOT_FOUND");
 }

@@ -10,8 +10,6 @@ use crate::helpers::TestApp;
 
 const CREATE: &str =
     "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { campaign { id } } }";
-const IMPORT: &str =
-    "mutation($i: ImportContactsInput!) { importContacts(input: $i) { importReport { added } } }";
 
 async fn campaign(app: &TestApp, token: &str, name: &str) -> String {
     app.gql_as(
@@ -31,21 +29,8 @@ async fn counters_equal_a_recount_after_imports_additions_bulk_changes_and_delet
     let deleted = campaign(&app, &token, "deleted").await;
     for id in [&kept, &deleted] {
         let file = b"phone,name\n0912000101,A\n0912000102,B\n0912000102,B again\nnot a number,C\n";
-        let (status, body) = app
-            .send(crate::helpers::upload(
-                IMPORT,
-                json!({"i": {"campaignId": id, "file": null}}),
-                "variables.i.file",
-                file,
-                &token,
-            ))
-            .await;
-        assert_eq!(status, axum::http::StatusCode::OK);
-        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(
-            body["data"]["importContacts"]["importReport"]["added"], 2,
-            "{body}"
-        );
+        let import = crate::helpers::imports::run(&app, &token, id, file).await;
+        assert_eq!(import["rowsImported"], 2, "{import}");
     }
     app.gql_as(
         &token,

@@ -96,7 +96,7 @@ async fn oversized_variables_and_a_fifty_megabyte_upload_are_refused_with_413() 
     let file = vec![b'9'; 50 << 20];
     let (status, _) = app
         .send(crate::helpers::upload(
-            "mutation($i: ImportContactsInput!) { importContacts(input: $i) { importReport { added } } }",
+            crate::helpers::imports::IMPORT,
             json!({"i": {"campaignId": id, "file": null}}),
             "variables.i.file",
             &file,
@@ -119,21 +119,16 @@ async fn binary_garbage_and_impossible_numbers_get_clear_errors() {
     let garbage: Vec<u8> = (0..64 * 1024u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
-    let (status, body) = app
-        .send(crate::helpers::upload(
-            "mutation($i: ImportContactsInput!) { importContacts(input: $i) { importReport { added invalidCount } } }",
-            json!({"i": {"campaignId": id, "file": null}}),
-            "variables.i.file",
-            &garbage,
-            &token,
-        ))
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let r: Value = serde_json::from_slice(&body).unwrap();
+    let import = crate::helpers::imports::run(&app, &token, &id, &garbage).await;
     assert_eq!(
-        r["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-        "a file with no phone column is refused: {r}"
+        import["status"], "FAILED",
+        "a file with no phone column is refused: {import}"
     );
+    assert!(
+        !import["failureReason"].as_str().unwrap_or("").is_empty(),
+        "{import}"
+    );
+    assert_eq!(app.count("campaign_contacts").await, 0);
 
     let impossible = "+999999999999999999999";
     let added = app

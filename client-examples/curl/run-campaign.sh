@@ -80,12 +80,24 @@ echo "$country" | awk -v block="$(awk 'BEGIN { srand(); print int(rand() * 990) 
 }' >"$csv"
 
 operations=$(jq -nc --arg id "$campaign" '{
-  query: "mutation($input: ImportContactsInput!) { importContacts(input: $input) { importReport { added invalidCount } } }",
+  query: "mutation($input: ImportContactsInput!) { importContacts(input: $input) { import { id status } } }",
   variables: {input: {campaignId: $id, file: null}}}')
 answer=$(curl -sS "$url/graphql" -H "authorization: Bearer $token" \
   --form-string operations="$operations" --form-string map='{"0": ["variables.input.file"]}' \
   -F "0=@$csv;type=text/csv;filename=contacts.csv")
-data "$answer" .importContacts.importReport
+import=$(data "$answer" .importContacts.import.id)
+# The answer comes at once; the file is read in the background: ask until it is finished.
+progress='query($id: ID!) { import(id: $id) { status failureReason rowsRead rowsImported duplicates invalid } }'
+while :; do
+  current=$(gql "$progress" "$(jq -nc --arg id "$import" '{id: $id}')" .import)
+  echo "import $current"
+  case $(printf '%s' "$current" | jq -r .status) in
+    COMPLETED) break ;;
+    FAILED | CANCELLED) exit 1 ;;
+  esac
+  [ "$(date +%s)" -lt "$deadline" ] || { echo "import unfinished at the deadline" >&2; exit 1; }
+  sleep 1
+done
 
 gql 'mutation($input: StartCampaignInput!) { startCampaign(input: $input) { campaign { status } } }' \
   "$(jq -nc --arg id "$campaign" '{input: {id: $id}}')" .startCampaign.campaign

@@ -28,7 +28,10 @@ LOGIN = "mutation($input: LoginInput!) { login(input: $input) { accessToken } }"
 MY_NUMBERS = "{ myDids(first: 50) { nodes { id status } } }"
 CREATE = "mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { campaign { id } } }"
 IMPORT = """mutation($input: ImportContactsInput!) {
-  importContacts(input: $input) { importReport { added invalidCount } } }"""
+  importContacts(input: $input) { import { id status } } }"""
+# The import as it advances, ending after COMPLETED, FAILED or CANCELLED.
+IMPORT_PROGRESS = """subscription($importId: ID!) {
+  importProgress(importId: $importId) { status failureReason rowsRead rowsImported invalid } }"""
 START = "mutation($input: StartCampaignInput!) { startCampaign(input: $input) { campaign { status } } }"
 CALL_UPDATED = """subscription($campaignId: ID) {
   callUpdated(campaignId: $campaignId) { id contactId to status attempt durationSecs digits cost } }"""
@@ -95,8 +98,16 @@ async def main():
         csv = "phone,name\n" + "".join(f"{n},Contact {i + 1}\n" for i, n in enumerate(awake_numbers(3)))
         upload = FileVar(io.BytesIO(csv.encode()), filename="contacts.csv", content_type="text/csv")
         imported = await api.execute(request(IMPORT, input={"campaignId": campaign, "file": upload}), upload_files=True)
-        report = imported["importContacts"]["importReport"]
-        print("imported", report)
+        # The answer comes at once; the file is read in the background.
+        report = None
+        async for event in live.subscribe(
+                request(IMPORT_PROGRESS, importId=imported["importContacts"]["import"]["id"])):
+            report = event["importProgress"]
+            print("import", report)
+            if report["status"] in {"COMPLETED", "FAILED", "CANCELLED"}:
+                break
+        if report["status"] != "COMPLETED":
+            raise SystemExit(f"import {report['status']}: {report['failureReason']}")
 
         async def watch():
             ended = set()
@@ -106,7 +117,7 @@ async def main():
                       f"  {call['durationSecs'] or 0:>3}s  digits {''.join(call['digits']) or '-'}")
                 if call["status"] in FINAL:
                     ended.add(call["contactId"])
-                if len(ended) == report["added"]:
+                if len(ended) == report["rowsImported"]:
                     return
 
         watcher = asyncio.create_task(watch())

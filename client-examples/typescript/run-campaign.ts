@@ -104,13 +104,24 @@ const campaignId = created.createCampaign.campaign.id;
 console.log("campaign", campaignId);
 
 const csv = ["phone,name", ...awakeNumbers(3).map((n, i) => `${n},Contact ${i + 1}`)].join("\n") + "\n";
-const { importContacts } = await gql<{ importContacts: { importReport: { added: number; invalidCount: number } } }>(
-  "mutation($input: ImportContactsInput!) { importContacts(input: $input) { importReport { added invalidCount } } }",
+const { importContacts } = await gql<{ importContacts: { import: { id: string; status: string } } }>(
+  "mutation($input: ImportContactsInput!) { importContacts(input: $input) { import { id status } } }",
   { input: { campaignId, file: null } },
   { path: "variables.input.file", file: new Blob([csv], { type: "text/csv" }) },
 );
-const report = importContacts.importReport;
-console.log("imported", report);
+// The answer comes at once; the file is read in the background: ask until it is finished.
+type ImportState = { status: string; failureReason: string | null; rowsImported: number; invalid: number };
+let report: ImportState = { status: "QUEUED", failureReason: null, rowsImported: 0, invalid: 0 };
+for (;;) {
+  ({ import: report } = await gql<{ import: ImportState }>(
+    "query($id: ID!) { import(id: $id) { status failureReason rowsImported invalid } }",
+    { id: importContacts.import.id },
+  ));
+  console.log("import", report);
+  if (report.status === "COMPLETED") break;
+  if (report.status === "FAILED" || report.status === "CANCELLED") throw new Error(`import ${report.status}: ${report.failureReason}`);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
 
 let connected = () => {};
 const ready = new Promise<void>((resolve) => (connected = resolve));
@@ -135,7 +146,7 @@ const watch = (async () => {
       `${call.to.padEnd(16)} ${call.status.padEnd(12)} attempt ${call.attempt}  ${String(call.durationSecs ?? 0).padStart(3)}s  digits ${call.digits.join("") || "-"}`,
     );
     if (FINAL.has(call.status)) ended.add(call.contactId);
-    if (ended.size === report.added) return;
+    if (ended.size === report.rowsImported) return;
   }
 })();
 

@@ -4,6 +4,7 @@ pub mod autopause;
 pub mod cloning;
 pub mod contacts;
 pub mod graphql;
+pub mod imports;
 pub mod jobs;
 pub mod listing;
 pub mod loaders;

@@ -335,7 +335,9 @@ pub async fn transition(
     if campaign.owner_id != viewer.id && !viewer.is_admin() {
         return Err(AppError::NotFound("campaign"));
     }
-    if matches!(transition, Transition::Start | Transition::Resume) {
+    let starting = matches!(transition, Transition::Start | Transition::Resume);
+    if starting {
+        super::imports::service::refuse_start(&mut *state.conn().await?, id).await?;
         let report = preflight::run(state, &campaign).await?;
         if let Some(first) = report.blockers.first() {
             let all: Vec<&str> = report.blockers.iter().map(|b| b.code).collect();
@@ -363,6 +365,10 @@ pub async fn transition(
                     field: Some("id"),
                 });
             };
+            if starting {
+                // Under the campaign's lock: an import created from here on sees the new status.
+                super::imports::service::refuse_start(conn, id).await?;
+            }
             let why = (next == CampaignStatus::Paused).then_some(super::autopause::reason::MANUAL);
             Ok(Campaign::set_status(conn, id, next, why).await?)
         })

@@ -21,6 +21,7 @@ pub fn registry(state: &AppState) -> Registry {
     registry.register::<webhooks::jobs::PurgeOldWebhooks>(state.clone());
     registry.register::<campaigns::jobs::PurgeFinishedCampaignData>(state.clone());
     registry.register::<campaigns::jobs::CompactCampaignCounters>(state.clone());
+    registry.register::<campaigns::imports::ProcessImport>(state.clone());
     registry
 }
 

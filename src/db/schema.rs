@@ -189,6 +189,43 @@ diesel::table! {
 }
 
 diesel::table! {
+    imports (id) {
+        id -> Uuid,
+        campaign_id -> Uuid,
+        owner_id -> Uuid,
+        status -> Text,
+        failure_reason -> Nullable<Text>,
+        file_name -> Text,
+        file_bytes -> Int8,
+        rows_read -> Int8,
+        rows_imported -> Int8,
+        duplicates -> Int8,
+        invalid -> Int8,
+        created_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    import_file_parts (import_id, part_no) {
+        import_id -> Uuid,
+        part_no -> Int4,
+        data -> Bytea,
+    }
+}
+
+diesel::table! {
+    import_errors (import_id, row_no) {
+        import_id -> Uuid,
+        row_no -> Int8,
+        value -> Text,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
     dids (id) {
         id -> Uuid,
         twilio_account_id -> Uuid,
@@ -279,6 +316,9 @@ diesel::joinable!(calls -> dids (did_id));
 diesel::joinable!(calls -> twilio_accounts (twilio_account_id));
 diesel::joinable!(calls -> users (owner_id));
 diesel::joinable!(dids -> twilio_accounts (twilio_account_id));
+diesel::joinable!(imports -> campaigns (campaign_id));
+diesel::joinable!(import_errors -> imports (import_id));
+diesel::joinable!(import_file_parts -> imports (import_id));
 diesel::joinable!(dids -> users (assigned_user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
@@ -291,6 +331,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaigns,
     dids,
     do_not_call,
+    import_errors,
+    import_file_parts,
+    imports,
     login_failures,
     number_allowances,
     periodic_jobs,

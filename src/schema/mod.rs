@@ -28,6 +28,7 @@ pub struct Query(
     compliance::numbers_graphql::NumbersQuery,
     campaigns::graphql::CampaignsQuery,
     contacts::graphql::ContactsQuery,
+    campaigns::imports::graphql::ImportsQuery,
     calls::graphql::CallsQuery,
     billing::graphql::BillingQuery,
     payments::graphql::PaymentsQuery,
@@ -49,6 +50,7 @@ pub struct Mutation(
     compliance::numbers_graphql::NumbersMutation,
     campaigns::graphql::CampaignsMutation,
     contacts::graphql::ContactsMutation,
+    campaigns::imports::graphql::ImportsMutation,
     calls::graphql::CallsMutation,
     billing::graphql::BillingMutation,
     payments::graphql::PaymentsMutation,
@@ -59,6 +61,7 @@ pub struct Mutation(
 pub struct Subscription(
     users::graphql::UsersSubscription,
     campaigns::graphql::CampaignsSubscription,
+    campaigns::imports::subscription::ImportsSubscription,
     calls::graphql::CallsSubscription,
     billing::graphql::BillingSubscription,
     payments::graphql::PaymentsSubscription,

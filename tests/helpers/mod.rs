@@ -6,6 +6,7 @@ pub mod campaign;
 pub mod carrier;
 pub mod counters;
 pub mod db;
+pub mod imports;
 pub mod node;
 pub mod remote;
 pub mod verdict;

@@ -1,6 +1,6 @@
 //! `addContacts` and a campaign's contacts.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Upload, ID};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 
 use super::model::{Contact, ContactState};
 use super::service::{self, ContactInput};
@@ -135,37 +135,6 @@ pub struct AddContactsPayload {
     pub invalid: Vec<InvalidContact>,
 }
 
-#[derive(InputObject)]
-/// A CSV file of contacts for a campaign.
-pub struct ImportContactsInput {
-    /// The DRAFT or PAUSED campaign of yours to add to.
-    pub campaign_id: ID,
-    /// CSV with a phone column (phone, so_dien_thoai or sdt), an optional name column, and any other columns as template variables; numbers are read in the campaign's default country.
-    pub file: Upload,
-}
-
-#[derive(SimpleObject)]
-/// What an import read and added.
-pub struct ImportReport {
-    /// Data rows read (the header excluded).
-    pub total_rows: i32,
-    /// Contacts added.
-    pub added: i32,
-    /// Numbers the campaign had already, or that appeared twice in the file.
-    pub duplicates: i32,
-    /// Rows refused, all of them (invalid lists the first 1,000).
-    pub invalid_count: i32,
-    /// The first 1,000 invalid rows with their reasons.
-    pub invalid: Vec<InvalidContact>,
-}
-
-#[derive(SimpleObject)]
-/// What importContacts did.
-pub struct ImportContactsPayload {
-    /// Counts of rows read, added, duplicated and refused.
-    pub import_report: ImportReport,
-}
-
 /// Narrows a campaign's `contacts`; all given conditions must hold.
 #[derive(InputObject, Default)]
 #[graphql(name = "ContactFilter")]
@@ -217,39 +186,6 @@ pub struct ContactsMutation;
 
 #[Object]
 impl ContactsMutation {
-    /// Imports a CSV into a DRAFT or PAUSED campaign of yours (GraphQL multipart upload).
-    async fn import_contacts(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do: see `ImportContactsInput`.")] input: ImportContactsInput,
-    ) -> Result<ImportContactsPayload> {
-        let file = input.file.value(ctx)?.content;
-        let report = super::import::import(
-            ctx.state(),
-            ctx.viewer()?,
-            parse_id("campaignId", &input.campaign_id)?,
-            file,
-        )
-        .await?;
-        Ok(ImportContactsPayload {
-            import_report: ImportReport {
-                total_rows: report.rows as i32,
-                added: report.added as i32,
-                duplicates: report.duplicates as i32,
-                invalid_count: report.invalid_count as i32,
-                invalid: report
-                    .invalid
-                    .into_iter()
-                    .map(|(row, value, reason)| InvalidContact {
-                        row: row as i32,
-                        value,
-                        reason,
-                    })
-                    .collect(),
-            },
-        })
-    }
-
     /// Adds contacts to a DRAFT or PAUSED campaign of yours.
     async fn add_contacts(
         &self,

@@ -1,170 +1,85 @@
-//! `importContacts`: a CSV read row by row on the blocking pool and streamed into PostgreSQL in
-//! batches, so a million-row file never sits in memory. A `phone` column (or `so_dien_thoai` /
-//! `sdt`) is required; `name` (or `ten`) is optional; every other column becomes a template
-//! variable, within the limits `addContacts` applies to variables. Rows land in a temporary
-//! table first; one INSERT then keeps the first row of each number, in file order (the order
-//! they are dialed), and skips numbers the campaign has.
+//! The contact file of an import, read row by row on the blocking pool and cut into chunks, so
+//! a million-row file never sits in memory. A `phone` column (or `so_dien_thoai` / `sdt`) is
+//! required; `name` (or `ten`) is optional; every other column becomes a template variable,
+//! within the limits `addContacts` applies to variables. Each chunk goes into the campaign in
+//! one statement that keeps the first row of each number, in file order (the order they are
+//! dialed), and skips numbers the campaign has (`campaigns::imports` commits it with the
+//! import's counters).
 //!
 //! The file must be UTF-8 (a UTF-8 byte-order mark is skipped) or UTF-16 with a byte-order
 //! mark (decoded); anything else is refused with the line where it stops being UTF-8, because
-//! guessing a legacy code page garbles names silently.
+//! guessing a legacy code page garbles names silently. `check` reads the whole file for that
+//! before any chunk is imported, so nothing of a refused file is kept.
 
 use std::io::Read;
-use std::sync::Arc;
-use std::time::Duration;
 
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::service::{refuse_vars, MAX_NAME, MAX_VARS};
-use crate::app::AppState;
-use crate::campaigns;
 use crate::error::{AppError, AppResult};
 use crate::phone;
-use crate::viewer::Viewer;
 
-/// Rows per INSERT into the staging table, and a byte bound for wide rows.
-const BATCH_ROWS: usize = 5000;
-const BATCH_BYTES: usize = 2 << 20;
-/// Invalid rows listed in the report; the rest are only counted.
-const MAX_LISTED: usize = 1000;
+/// Data rows per chunk (one commit of an import), and a byte bound for wide rows.
+const CHUNK_ROWS: usize = 10_000;
+const CHUNK_BYTES: usize = 4 << 20;
 /// Header columns: the variables a contact may have, plus phone and name.
 pub const MAX_COLUMNS: usize = MAX_VARS + 2;
-/// How long an import waits for its turn before it is refused.
-const WAIT_FOR_TURN: Duration = Duration::from_secs(60);
 
-/// Imports that may run at once in a process. Each holds one pooled connection from start to
-/// end, so they get a quarter of the pool (at least one) and requests keep the rest.
-pub fn budget(pool_size: usize) -> usize {
-    (pool_size / 4).max(1)
-}
-
-/// Turns for contact imports, each of which holds a pooled connection throughout.
-#[derive(Clone)]
-struct ImportTurns(Arc<tokio::sync::Semaphore>);
-
-impl ImportTurns {
-    fn of(state: &AppState) -> Self {
-        state.shared.get_or_init(|| {
-            Self(Arc::new(tokio::sync::Semaphore::new(budget(
-                state.config.database_pool_size,
-            ))))
-        })
-    }
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct ImportReport {
-    pub rows: usize,
-    pub added: usize,
-    pub duplicates: usize,
-    pub invalid_count: usize,
-    /// (1-based data row, value, reason), the first `MAX_LISTED`.
-    pub invalid: Vec<(usize, String, String)>,
-}
-
-/// One valid row, as it goes into the staging table.
-struct Row {
-    no: i64,
+/// One valid row, as it goes into the campaign.
+pub struct Row {
+    pub no: i64,
     phone: String,
     country: Option<String>,
     name: String,
     vars: String,
 }
 
+/// Consecutive data rows of the file, through `last_row` (1-based, the header excluded).
 #[derive(Default)]
-struct Batch {
-    rows: Vec<Row>,
+pub struct Chunk {
+    pub last_row: i64,
+    pub rows: Vec<Row>,
+    /// (row, value, reason) of every refused row of the chunk.
+    pub invalid: Vec<(i64, String, String)>,
     bytes: usize,
 }
 
-impl Batch {
+impl Chunk {
     fn push(&mut self, row: Row) {
         self.bytes += row.phone.len() + row.name.len() + row.vars.len() + 16;
         self.rows.push(row);
     }
 
-    fn is_full(&self) -> bool {
-        self.rows.len() >= BATCH_ROWS || self.bytes >= BATCH_BYTES
+    fn refuse(&mut self, row: i64, value: String, reason: String) {
+        self.bytes += value.len() + reason.len() + 16;
+        self.invalid.push((row, value, reason));
+    }
+
+    fn is_full(&self, first_row: i64) -> bool {
+        self.last_row - first_row + 1 >= CHUNK_ROWS as i64 || self.bytes >= CHUNK_BYTES
+    }
+
+    /// Drops the rows through `row` (committed by an earlier run of the same import).
+    pub fn skip_through(&mut self, row: i64) {
+        self.rows.retain(|r| r.no > row);
+        self.invalid.retain(|(no, _, _)| *no > row);
     }
 }
 
-enum Parsed {
-    Batch(Vec<Row>),
-    Invalid(usize, String, String),
-    Rows(usize),
-}
-
-pub async fn import(
-    state: &AppState,
-    viewer: &Viewer,
+/// Adds `rows` to the campaign, the first of each number in file order, numbers it has
+/// skipped; returns how many were added.
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
     campaign_id: Uuid,
-    file: std::fs::File,
-) -> AppResult<ImportReport> {
-    let campaign = campaigns::service::owned_editable(state, viewer, campaign_id).await?;
-    let _turn = tokio::time::timeout(WAIT_FOR_TURN, ImportTurns::of(state).0.acquire_owned())
-        .await
-        .map_err(|_| AppError::RateLimited {
-            message: "too many imports are running; try again in a minute".into(),
-            retry_after_secs: 60,
-        })?
-        .map_err(AppError::internal)?;
-    let (sender, mut rx) = mpsc::channel::<Parsed>(2);
-    let country = campaign.default_country.clone();
-    let allowances = crate::compliance::numbers::load(&mut *state.conn().await?).await?;
-    let reader = tokio::task::spawn_blocking(move || read(file, &country, &allowances, &sender));
-    let mut conn = state.conn().await?;
-    let mut report = ImportReport::default();
-    let (valid, added) = conn
-        .transaction::<_, AppError, _>(async |conn| {
-            // Both sorts of the final INSERT (first of each number, then file order) spill to
-            // disk at the default 4 MB; a million rows fit in memory at this size.
-            conn.batch_execute(
-                "SET LOCAL work_mem = '256MB';
-                 CREATE TEMP TABLE import_rows (row_no bigint, phone text, country text, name text, vars jsonb) ON COMMIT DROP",
-            )
-            .await?;
-            let mut valid = 0;
-            while let Some(item) = rx.recv().await {
-                match item {
-                    Parsed::Batch(rows) => {
-                        valid += rows.len();
-                        stage(conn, rows).await?;
-                    }
-                    Parsed::Invalid(row, value, reason) => {
-                        report.invalid_count += 1;
-                        if report.invalid.len() < MAX_LISTED {
-                            report.invalid.push((row, value, reason));
-                        }
-                    }
-                    Parsed::Rows(n) => report.rows = n,
-                }
-            }
-            // A file refused half-way (its encoding, say) rolls back every row staged so far.
-            reader.await.map_err(AppError::internal)??;
-            let added = diesel::sql_query(
-                "INSERT INTO campaign_contacts (campaign_id, phone, country, name, vars)
-                 SELECT $1, phone, country, name, vars FROM (
-                     SELECT DISTINCT ON (phone) * FROM import_rows ORDER BY phone, row_no
-                 ) first_of_each ORDER BY row_no
-                 ON CONFLICT (campaign_id, phone) DO NOTHING",
-            )
-            .bind::<SqlUuid, _>(campaign_id)
-            .execute(conn)
-            .await?;
-            Ok((valid, added))
-        })
-        .await?;
-    report.added = added;
-    report.duplicates = valid.saturating_sub(added);
-    Ok(report)
-}
-
-/// One batch into the staging table, as five arrays in one statement.
-async fn stage(conn: &mut AsyncPgConnection, rows: Vec<Row>) -> AppResult<()> {
+    rows: Vec<Row>,
+) -> AppResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
     let mut nos = Vec::with_capacity(rows.len());
     let mut phones = Vec::with_capacity(rows.len());
     let mut countries = Vec::with_capacity(rows.len());
@@ -177,10 +92,15 @@ async fn stage(conn: &mut AsyncPgConnection, rows: Vec<Row>) -> AppResult<()> {
         names.push(row.name);
         vars.push(row.vars);
     }
-    diesel::sql_query(
-        "INSERT INTO import_rows (row_no, phone, country, name, vars)
-         SELECT r, p, c, n, v::jsonb FROM unnest($1, $2, $3, $4, $5) AS t(r, p, c, n, v)",
+    let added = diesel::sql_query(
+        "INSERT INTO campaign_contacts (campaign_id, phone, country, name, vars)
+         SELECT $1, p, c, n, v::jsonb FROM (
+             SELECT DISTINCT ON (p) * FROM unnest($2, $3, $4, $5, $6) AS t(r, p, c, n, v)
+             ORDER BY p, r
+         ) first_of_each ORDER BY r
+         ON CONFLICT (campaign_id, phone) DO NOTHING",
     )
+    .bind::<SqlUuid, _>(campaign_id)
     .bind::<Array<BigInt>, _>(nos)
     .bind::<Array<Text>, _>(phones)
     .bind::<Array<Nullable<Text>>, _>(countries)
@@ -188,7 +108,7 @@ async fn stage(conn: &mut AsyncPgConnection, rows: Vec<Row>) -> AppResult<()> {
     .bind::<Array<Text>, _>(vars)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(added)
 }
 
 fn not_utf8(line: u64) -> AppError {
@@ -228,18 +148,12 @@ fn header_names(header: &csv::ByteRecord) -> AppResult<Vec<String>> {
         .collect()
 }
 
-fn read(
-    file: impl Read,
-    country: &str,
-    allowances: &crate::compliance::numbers::Allowances,
-    tx: &mpsc::Sender<Parsed>,
-) -> AppResult<()> {
-    let send = |item: Parsed| {
-        tx.blocking_send(item)
-            .map_err(|_| AppError::internal(anyhow::anyhow!("import receiver stopped")))
-    };
+type Csv<R> = csv::Reader<encoding_rs_io::DecodeReaderBytes<R, Vec<u8>>>;
+
+/// The file as CSV with its lowercased header, refused when it cannot be a contact list.
+fn open<R: Read>(file: R) -> AppResult<(Csv<R>, Vec<String>)> {
     // UTF-16 with a byte-order mark is decoded to UTF-8; a UTF-8 mark is dropped; everything
-    // else passes through as it is and is checked below.
+    // else passes through as it is and is checked row by row.
     let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
         .utf8_passthru(true)
         .strip_bom(true)
@@ -247,11 +161,49 @@ fn read(
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(decoded);
-    let headers =
-        header_names(csv.byte_headers().map_err(|e| {
-            AppError::bad_input("file", format!("cannot read the CSV header: {e}"))
-        })?)?;
-    let phone_col = headers
+    let headers = header_names(csv.byte_headers().map_err(|e| {
+        if e.is_io_error() {
+            return AppError::internal(e);
+        }
+        AppError::bad_input("file", format!("cannot read the CSV header: {e}"))
+    })?)?;
+    Ok((csv, headers))
+}
+
+/// A failure to read the stored file itself (not its content) is ours, and the job retries.
+fn unreadable(e: &csv::Error) -> Option<AppError> {
+    e.is_io_error()
+        .then(|| AppError::internal(anyhow::anyhow!("reading the stored file: {e}")))
+}
+
+/// Refuses a file that is not a contact list or stops being UTF-8 anywhere, before any of
+/// it is imported.
+pub fn check(file: impl Read) -> AppResult<()> {
+    let (mut csv, headers) = open(file)?;
+    phone_column(&headers)?;
+    let mut record = csv::ByteRecord::new();
+    let mut row = 0u64;
+    loop {
+        row += 1;
+        match csv.read_byte_record(&mut record) {
+            Ok(false) => return Ok(()),
+            Ok(true) => {
+                if std::str::from_utf8(record.as_slice()).is_err() {
+                    let line = record.position().map_or(row + 1, |p| p.line());
+                    return Err(not_utf8(line));
+                }
+            }
+            Err(e) => {
+                if let Some(e) = unreadable(&e) {
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+fn phone_column(headers: &[String]) -> AppResult<usize> {
+    headers
         .iter()
         .position(|h| {
             matches!(
@@ -264,82 +216,115 @@ fn read(
                 "file",
                 "the CSV needs a phone column (phone, so_dien_thoai or sdt)",
             )
-        })?;
+        })
+}
+
+/// Reads the file into chunks sent to `tx`, skipping the rows through `skip` (committed by
+/// an earlier run). The last chunk is sent even when empty: its `last_row` is the file's.
+pub fn read(
+    file: impl Read,
+    country: &str,
+    allowances: &crate::compliance::numbers::Allowances,
+    skip: i64,
+    tx: &mpsc::Sender<Chunk>,
+) -> AppResult<()> {
+    let send = |chunk: Chunk| {
+        tx.blocking_send(chunk)
+            .map_err(|_| AppError::internal(anyhow::anyhow!("import receiver stopped")))
+    };
+    let (mut csv, headers) = open(file)?;
+    let phone_col = phone_column(&headers)?;
     let name_col = headers
         .iter()
         .position(|h| matches!(h.as_str(), "name" | "ten" | "tên" | "ho_ten"));
-    let mut batch = Batch::default();
-    let mut rows = 0;
+    let mut chunk = Chunk::default();
+    let mut first_row = skip + 1;
     for (index, record) in csv.byte_records().enumerate() {
-        let row = index + 1;
-        rows = row;
-        let record = match record {
-            Ok(r) => r,
+        let row = index as i64 + 1;
+        if row <= skip {
+            continue;
+        }
+        chunk.last_row = row;
+        match record {
+            Ok(record) => read_row(
+                &record, row, &headers, phone_col, name_col, country, allowances, &mut chunk,
+            )?,
             Err(e) => {
-                send(Parsed::Invalid(
-                    row,
-                    String::new(),
-                    format!("unreadable row: {e}"),
-                ))?;
-                continue;
-            }
-        };
-        let line = record.position().map_or(row as u64 + 1, |p| p.line());
-        if std::str::from_utf8(record.as_slice()).is_err() {
-            return Err(not_utf8(line));
-        }
-        if record.as_slice().contains(&0) {
-            send(Parsed::Invalid(
-                row,
-                String::new(),
-                format!("line {line} holds a NUL byte"),
-            ))?;
-            continue;
-        }
-        let cell = |i: usize| {
-            String::from_utf8_lossy(record.get(i).unwrap_or_default())
-                .trim()
-                .to_owned()
-        };
-        let raw = cell(phone_col);
-        let parsed = match phone::parse(&raw, country)
-            .map_err(|e| e.to_string())
-            .and_then(|p| allowances.callable(p))
-        {
-            Ok(p) => p,
-            Err(reason) => {
-                send(Parsed::Invalid(row, raw.chars().take(40).collect(), reason))?;
-                continue;
-            }
-        };
-        let mut vars = Map::new();
-        for (i, header) in headers.iter().enumerate() {
-            if i != phone_col && Some(i) != name_col && !header.is_empty() {
-                vars.insert(header.clone(), Value::String(cell(i)));
+                if let Some(e) = unreadable(&e) {
+                    return Err(e);
+                }
+                chunk.refuse(row, String::new(), format!("unreadable row: {e}"));
             }
         }
-        let vars = Value::Object(vars);
-        // Spreadsheet names may hold tabs and line breaks; a NUL was refused above.
-        let name: String = name_col
-            .map(|c| cell(c).chars().take(MAX_NAME).collect())
-            .unwrap_or_default();
-        if let Some(reason) = refuse_vars(&vars) {
-            send(Parsed::Invalid(row, raw.chars().take(40).collect(), reason))?;
-            continue;
-        }
-        batch.push(Row {
-            no: row as i64,
-            phone: parsed.e164.as_str().to_owned(),
-            country: parsed.country,
-            name,
-            vars: vars.to_string(),
-        });
-        if batch.is_full() {
-            send(Parsed::Batch(std::mem::take(&mut batch).rows))?;
+        if chunk.is_full(first_row) {
+            first_row = row + 1;
+            send(std::mem::take(&mut chunk))?;
+            chunk.last_row = row;
         }
     }
-    if !batch.rows.is_empty() {
-        send(Parsed::Batch(batch.rows))?;
+    chunk.last_row = chunk.last_row.max(skip);
+    send(chunk)
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one row's context, read in one place"
+)]
+fn read_row(
+    record: &csv::ByteRecord,
+    row: i64,
+    headers: &[String],
+    phone_col: usize,
+    name_col: Option<usize>,
+    country: &str,
+    allowances: &crate::compliance::numbers::Allowances,
+    chunk: &mut Chunk,
+) -> AppResult<()> {
+    let line = record.position().map_or(row as u64 + 1, |p| p.line());
+    if std::str::from_utf8(record.as_slice()).is_err() {
+        return Err(not_utf8(line));
     }
-    send(Parsed::Rows(rows))
+    if record.as_slice().contains(&0) {
+        chunk.refuse(row, String::new(), format!("line {line} holds a NUL byte"));
+        return Ok(());
+    }
+    let cell = |i: usize| {
+        String::from_utf8_lossy(record.get(i).unwrap_or_default())
+            .trim()
+            .to_owned()
+    };
+    let raw = cell(phone_col);
+    let parsed = match phone::parse(&raw, country)
+        .map_err(|e| e.to_string())
+        .and_then(|p| allowances.callable(p))
+    {
+        Ok(p) => p,
+        Err(reason) => {
+            chunk.refuse(row, raw.chars().take(40).collect(), reason);
+            return Ok(());
+        }
+    };
+    let mut vars = Map::new();
+    for (i, header) in headers.iter().enumerate() {
+        if i != phone_col && Some(i) != name_col && !header.is_empty() {
+            vars.insert(header.clone(), Value::String(cell(i)));
+        }
+    }
+    let vars = Value::Object(vars);
+    // Spreadsheet names may hold tabs and line breaks; a NUL was refused above.
+    let name: String = name_col
+        .map(|c| cell(c).chars().take(MAX_NAME).collect())
+        .unwrap_or_default();
+    if let Some(reason) = refuse_vars(&vars) {
+        chunk.refuse(row, raw.chars().take(40).collect(), reason);
+        return Ok(());
+    }
+    chunk.push(Row {
+        no: row,
+        phone: parsed.e164.as_str().to_owned(),
+        country: parsed.country,
+        name,
+        vars: vars.to_string(),
+    });
+    Ok(())
 }

@@ -1,0 +1,3 @@
+DROP TABLE import_errors;
+DROP TABLE import_file_parts;
+DROP TABLE imports;
