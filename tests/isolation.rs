@@ -33,6 +33,7 @@ const PUBLIC: &[&str] = &[
 const SELF_SERVICE: &[&str] = &[
     // queries
     "me",
+    "apiKeys",
     "node",
     "voices",
     "campaign",
@@ -54,6 +55,8 @@ const SELF_SERVICE: &[&str] = &[
     "topUps",
     // mutations
     "changePassword",
+    "createApiKey",
+    "revokeApiKey",
     "updateMe",
     "cloneCampaign",
     "createCampaign",
@@ -161,6 +164,7 @@ enum Kind {
     DoNotCall,
     TopUp,
     TwilioAccount,
+    ApiKey,
 }
 
 /// The objects one tenant owns.
@@ -380,6 +384,7 @@ fn kind_of(name: &str, context: &str) -> Kind {
     [
         ("twilioaccount", Kind::TwilioAccount),
         ("topup", Kind::TopUp),
+        ("apikey", Kind::ApiKey),
         // Any object's id; filled with another tenant's campaign (the contract tests try the
         // other kinds).
         ("node", Kind::Campaign),
@@ -523,7 +528,8 @@ fn code(body: &Value) -> &str {
         .unwrap_or("")
 }
 
-/// A user with a number, a finished one-call campaign, a do-not-call entry and a top-up.
+/// A user with a number, a finished one-call campaign, a do-not-call entry, a top-up and an
+/// API key.
 async fn tenant(app: &TestApp, admin: &str, carrier: &Carrier, phone: &str) -> Tenant {
     let (token, user_id, did) = app.user_with_number(admin, carrier).await;
     let me = app.gql_as(&token, "{ me { email } }", json!({})).await;
@@ -565,6 +571,14 @@ async fn tenant(app: &TestApp, admin: &str, carrier: &Carrier, phone: &str) -> T
         )
         .await
         .str("createTopUp.topUp.id");
+    let api_key = app
+        .gql_as(
+            &token,
+            "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }",
+            json!({"i": {"name": "integration", "scopes": ["READ"]}}),
+        )
+        .await
+        .str("createApiKey.apiKey.id");
     let account = app
         .gql_as(
             admin,
@@ -584,6 +598,7 @@ async fn tenant(app: &TestApp, admin: &str, carrier: &Carrier, phone: &str) -> T
         (Kind::DoNotCall, dnc),
         (Kind::TopUp, top_up),
         (Kind::TwilioAccount, account),
+        (Kind::ApiKey, api_key),
     ]);
     Tenant {
         token,
