@@ -119,6 +119,7 @@ async fn compare(
     let viewer = Viewer {
         id: owner,
         role: Role::User,
+        scopes: None,
     };
     let started = Instant::now();
     let report = ringcast::campaigns::contacts::import::import(
