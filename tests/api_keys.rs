@@ -265,6 +265,7 @@ async fn expired_unknown_forged_and_suspended_keys_are_unauthenticated() {
     for bad in ["rk_garbage", forged.as_str(), unknown.as_str()] {
         let r = app.gql_as(bad, ME, json!({})).await;
         assert_eq!(r.code(), "UNAUTHENTICATED", "{bad}: {}", r.body);
+        assert_eq!(r.status.as_u16(), 401, "{bad}: {}", r.body);
         assert!(!r.body.to_string().contains(bad), "{}", r.body);
     }
     app.gql_as(&secret, ME, json!({})).await.assert_ok();

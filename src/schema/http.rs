@@ -115,6 +115,14 @@ async fn execute(
     if let Some(token) = bearer(headers) {
         match auth::service::authenticate(&server.app, token, Some(&ip)).await {
             Ok(signed) => request = request.data(signed.viewer),
+            // An integration has no sign-in to fall back on: say at once that its key failed.
+            Err(AppError::Unauthenticated(_)) if auth::api_keys::is_api_key(token) => {
+                return error_response(
+                    StatusCode::UNAUTHORIZED,
+                    ErrorCode::Unauthenticated,
+                    "this API key is unknown, revoked or expired, or its owner is suspended",
+                )
+            }
             Err(AppError::Unauthenticated(_)) => {}
             Err(e) => {
                 return error_response(StatusCode::SERVICE_UNAVAILABLE, e.code(), &e.message())
