@@ -60,6 +60,7 @@ run() {
 }
 run "graphql documents" python3 client-examples/graphql/check.py
 run "curl/run-campaign.sh" sh client-examples/curl/run-campaign.sh
+run "curl/api-key.sh" sh client-examples/curl/api-key.sh
 run "python/run_campaign.py" "$work/venv/bin/python" client-examples/python/run_campaign.py
 run "typescript/run-campaign.ts" bash -c 'cd client-examples/typescript && npm start -s'
 

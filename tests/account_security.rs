@@ -215,6 +215,7 @@ async fn two_admins_cannot_remove_each_other_one_after_the_other() {
     let viewer = |id: &str| ringcast::auth::Viewer {
         id: id.parse().unwrap(),
         role: ringcast::users::Role::Admin,
+        scopes: None,
     };
     for (role, status) in [
         (Some(ringcast::users::Role::User), None),

@@ -33,6 +33,7 @@ const PUBLIC: &[&str] = &[
 const SELF_SERVICE: &[&str] = &[
     // queries
     "me",
+    "apiKeys",
     "node",
     "voices",
     "campaign",
@@ -56,6 +57,8 @@ const SELF_SERVICE: &[&str] = &[
     "topUps",
     // mutations
     "changePassword",
+    "createApiKey",
+    "revokeApiKey",
     "updateMe",
     "cloneCampaign",
     "createCampaign",
@@ -166,6 +169,7 @@ enum Kind {
     TopUp,
     TwilioAccount,
     Import,
+    ApiKey,
 }
 
 /// The objects one tenant owns.
@@ -399,6 +403,7 @@ fn kind_of(name: &str, context: &str) -> Kind {
         ("import", Kind::Import),
         ("twilioaccount", Kind::TwilioAccount),
         ("topup", Kind::TopUp),
+        ("apikey", Kind::ApiKey),
         // Any object's id; filled with another tenant's campaign (the contract tests try the
         // other kinds).
         ("node", Kind::Campaign),
@@ -542,7 +547,8 @@ fn code(body: &Value) -> &str {
         .unwrap_or("")
 }
 
-/// A user with a number, a finished one-call campaign, a do-not-call entry and a top-up.
+/// A user with a number, a finished one-call campaign, a do-not-call entry, a top-up and an
+/// API key.
 async fn tenant(app: &TestApp, admin: &str, carrier: &Carrier, phone: &str) -> Tenant {
     let (token, user_id, did) = app.user_with_number(admin, carrier).await;
     let me = app.gql_as(&token, "{ me { email } }", json!({})).await;
@@ -590,6 +596,14 @@ async fn tenant(app: &TestApp, admin: &str, carrier: &Carrier, phone: &str) -> T
         )
         .await
         .str("createTopUp.topUp.id");
+    let api_key = app
+        .gql_as(
+            &token,
+            "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }",
+            json!({"i": {"name": "integration", "scopes": ["READ"]}}),
+        )
+        .await
+        .str("createApiKey.apiKey.id");
     let account = app
         .gql_as(
             admin,
@@ -610,6 +624,7 @@ async fn tenant(app: &TestApp, admin: &str, carrier: &Carrier, phone: &str) -> T
         (Kind::TopUp, top_up),
         (Kind::TwilioAccount, account),
         (Kind::Import, import),
+        (Kind::ApiKey, api_key),
     ]);
     Tenant {
         token,

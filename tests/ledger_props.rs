@@ -232,6 +232,7 @@ impl Fixture {
             admin: Viewer {
                 id: admin,
                 role: Role::Admin,
+                scopes: None,
             },
             account,
         }

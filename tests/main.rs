@@ -6,6 +6,7 @@ mod helpers;
 
 mod account_security;
 mod api_contract;
+mod api_keys;
 mod auth;
 mod batch_claims;
 mod binary;

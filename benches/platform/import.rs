@@ -128,6 +128,7 @@ async fn compare(
     let viewer = Viewer {
         id: owner,
         role: Role::User,
+        scopes: None,
     };
     let started = Instant::now();
     let import = ringcast::campaigns::imports::service::create(

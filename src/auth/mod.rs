@@ -1,5 +1,6 @@
 //! Sign-up, sign-in, tokens (JWT access + rotating refresh), login throttling.
 
+pub mod api_keys;
 pub mod graphql;
 pub mod jobs;
 pub mod model;

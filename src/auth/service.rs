@@ -149,11 +149,28 @@ pub async fn change_password(
     Ok(session)
 }
 
-/// Resolves a bearer access token to the current user, who must still be active, in a sign-in
-/// (refresh family) that is still live: logout and reuse detection end its access tokens too.
-/// The one place that decides whether a token is valid (HTTP and websockets).
-pub async fn authenticate(state: &AppState, access_token: &str) -> AppResult<Viewer> {
-    let claims = tokens::decode_access_token(state.keys.jwt_secret.expose(), access_token)?;
+/// Who a bearer credential stands for, and until when it holds.
+pub struct Authenticated {
+    pub viewer: Viewer,
+    /// The access token's expiry; an API key's, or `None` for a key that does not expire.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Resolves a bearer credential, an access token or an API key (`rk_…`), to the current user,
+/// who must still be active. An access token must belong to a sign-in (refresh family) that is
+/// still live: logout and reuse detection end its access tokens too. The one place that decides
+/// whether a credential is valid (HTTP and websockets). `ip` is where a request comes from
+/// (recorded for API keys); `None` for a re-check of a credential already accepted.
+pub async fn authenticate(
+    state: &AppState,
+    token: &str,
+    ip: Option<&str>,
+) -> AppResult<Authenticated> {
+    if super::api_keys::is_api_key(token) {
+        let (viewer, expires_at) = super::api_keys::service::authenticate(state, token, ip).await?;
+        return Ok(Authenticated { viewer, expires_at });
+    }
+    let claims = tokens::decode_access_token(state.keys.jwt_secret.expose(), token)?;
     let mut conn = state.conn().await?;
     let Some((user, live)) =
         RefreshToken::user_with_live_family(&mut conn, claims.sub, claims.sid).await?
@@ -163,9 +180,13 @@ pub async fn authenticate(state: &AppState, access_token: &str) -> AppResult<Vie
     if !live || user.status != UserStatus::Active || user.token_version != claims.ver {
         return Err(AuthError::InvalidToken.into());
     }
-    Ok(Viewer {
-        id: user.id,
-        role: user.role,
+    Ok(Authenticated {
+        viewer: Viewer {
+            id: user.id,
+            role: user.role,
+            scopes: None,
+        },
+        expires_at: DateTime::from_timestamp(claims.exp, 0),
     })
 }
 

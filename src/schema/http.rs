@@ -111,18 +111,25 @@ async fn execute(
 ) -> Response {
     // An invalid token is treated as no token: `login` must work with a stale header, and
     // every protected field answers UNAUTHENTICATED on its own.
+    let ip = client_ip(headers, peer, server.app.config.trust_proxy);
     if let Some(token) = bearer(headers) {
-        match auth::service::authenticate(&server.app, token).await {
-            Ok(viewer) => request = request.data(viewer),
+        match auth::service::authenticate(&server.app, token, Some(&ip)).await {
+            Ok(signed) => request = request.data(signed.viewer),
+            // An integration has no sign-in to fall back on: say at once that its key failed.
+            Err(AppError::Unauthenticated(_)) if auth::api_keys::is_api_key(token) => {
+                return error_response(
+                    StatusCode::UNAUTHORIZED,
+                    ErrorCode::Unauthenticated,
+                    "this API key is unknown, revoked or expired, or its owner is suspended",
+                )
+            }
             Err(AppError::Unauthenticated(_)) => {}
             Err(e) => {
                 return error_response(StatusCode::SERVICE_UNAVAILABLE, e.code(), &e.message())
             }
         }
     }
-    request = request.data(RequestMeta {
-        ip: client_ip(headers, peer, server.app.config.trust_proxy),
-    });
+    request = request.data(RequestMeta { ip });
     let response = server.schema.execute(request).await;
     async_graphql_axum::GraphQLResponse::from(response).into_response()
 }

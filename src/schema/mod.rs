@@ -4,6 +4,7 @@
 pub mod http;
 pub mod loaders;
 pub mod node;
+pub mod scopes;
 pub mod ws;
 
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
@@ -19,6 +20,7 @@ use crate::{
 #[derive(MergedObject, Default)]
 pub struct Query(
     auth::graphql::AuthQuery,
+    auth::api_keys::graphql::ApiKeysQuery,
     users::graphql::UsersQuery,
     audit::graphql::AuditQuery,
     twilio_accounts::graphql::TwilioAccountsQuery,
@@ -40,6 +42,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     auth::graphql::AuthMutation,
+    auth::api_keys::graphql::ApiKeysMutation,
     users::graphql::UsersMutation,
     moderation::graphql::ModerationMutation,
     twilio_accounts::graphql::TwilioAccountsMutation,
@@ -94,6 +97,7 @@ pub fn schema(state: AppState) -> RingcastSchema {
         .limit_recursive_depth(limits.max_depth * 2)
         .limit_directives(16)
         .extension(crate::graphql::extension::Observe)
+        .extension(scopes::ApiKeyScopes)
         .extension(loaders::Loaders)
         .extension(ws::OperationLimit)
         .extension(crate::graphql::extension::CostLimit {

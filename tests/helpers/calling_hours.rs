@@ -64,6 +64,24 @@ pub fn numbers_open_now(count: usize) -> Vec<String> {
         .1
 }
 
+/// 10:00 in Vietnam (03:00 UTC) on the latest day when that is not in the future: inside the
+/// calling window, and never ahead of the real clock. Retry delays and call times are stamped
+/// by the real clock, so a test clock ahead of it would find a delay already past (between
+/// 00:00 and 03:00 UTC, "today at 03:00" is up to three hours ahead).
+pub fn vn_morning() -> DateTime<Utc> {
+    let now = Utc::now();
+    let today = now
+        .date_naive()
+        .and_hms_opt(3, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(now);
+    if today <= now {
+        today
+    } else {
+        today - Duration::days(1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     // Imports inside the tests: the bench includes this file without running them.
@@ -116,23 +134,5 @@ mod tests {
                 );
             }
         }
-    }
-}
-
-/// 10:00 in Vietnam (03:00 UTC) on the latest day when that is not in the future: inside the
-/// calling window, and never ahead of the real clock. Retry delays and call times are stamped
-/// by the real clock, so a test clock ahead of it would find a delay already past (between
-/// 00:00 and 03:00 UTC, "today at 03:00" is up to three hours ahead).
-pub fn vn_morning() -> DateTime<Utc> {
-    let now = Utc::now();
-    let today = now
-        .date_naive()
-        .and_hms_opt(3, 0, 0)
-        .map(|t| t.and_utc())
-        .unwrap_or(now);
-    if today <= now {
-        today
-    } else {
-        today - Duration::days(1)
     }
 }

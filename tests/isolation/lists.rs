@@ -19,6 +19,7 @@ enum Listing {
 }
 
 const LISTS: &[(&str, Listing)] = &[
+    ("apiKeys", Listing::Own),
     ("calls", Listing::Own),
     ("campaigns", Listing::Own),
     ("contacts", Listing::Own),

@@ -150,6 +150,7 @@ async fn top_up(
     let viewer = Viewer {
         id: user,
         role: Role::User,
+        scopes: None,
     };
     let order = payments::create(state, &viewer, TopUpMethod::BankTransfer, amount)
         .await

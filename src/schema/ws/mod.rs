@@ -40,7 +40,7 @@ pub async fn graphql_ws(
         .on_upgrade(move |socket| async move {
             let app = server.app.clone();
             let limits = app.config.websockets.clone();
-            let session = Session::new(app.clone());
+            let session = Session::new(app.clone(), ip.clone());
             let (mut socket_tx, socket_rx) = socket.split();
             // The protocol writes into a channel, so this task still owns the socket and can
             // close it with its own code: the server stopping, or the session's verdict.
