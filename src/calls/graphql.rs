@@ -373,7 +373,11 @@ impl CallsSubscription {
         if let Some(id) = only {
             crate::campaigns::service::get(&state, &viewer, id).await?;
         }
-        let mut events = crate::graphql::viewer_events(ctx);
+        // Other campaigns' events do not wake a stream that watches one.
+        let mut events = match only {
+            Some(c) => crate::graphql::viewer_events_on(ctx, [crate::events::Route::Campaign(c)]),
+            None => crate::graphql::viewer_events(ctx),
+        };
         Ok(async_stream::stream! {
             loop {
                 let event = match events.recv().await {

@@ -197,7 +197,8 @@ impl UsersSubscription {
     async fn user_updated(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = UserNode>> {
         let viewer = ctx.viewer()?.clone();
         let state = ctx.state().clone();
-        let mut events = crate::graphql::viewer_events(ctx);
+        let mut events =
+            crate::graphql::viewer_events_on(ctx, [crate::events::Route::Owner(viewer.id)]);
         Ok(async_stream::stream! {
             loop {
                 match events.recv().await {

@@ -260,7 +260,7 @@ impl BillingSubscription {
             return Err(AppError::NotFound("user").into());
         }
         let state = ctx.state().clone();
-        let mut events = crate::graphql::viewer_events(ctx);
+        let mut events = crate::graphql::viewer_events_on(ctx, [crate::events::Route::Owner(user)]);
         Ok(async_stream::stream! {
             loop {
                 match events.recv().await {

@@ -53,7 +53,10 @@ impl CampaignsSubscription {
             // Refuses someone else's campaign up front.
             service::get(&state, &viewer, id).await?;
         }
-        let mut events = crate::graphql::viewer_events(ctx);
+        let mut events = match only {
+            Some(c) => crate::graphql::viewer_events_on(ctx, [crate::events::Route::Campaign(c)]),
+            None => crate::graphql::viewer_events(ctx),
+        };
         Ok(async_stream::stream! {
             loop {
                 let campaign_id = match events.recv().await {

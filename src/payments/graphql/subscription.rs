@@ -25,7 +25,8 @@ impl PaymentsSubscription {
         let id = parse_id("id", &id)?;
         let first = service::get(&state, &viewer, id).await?;
         let owner = first.user_id;
-        let mut events = crate::graphql::viewer_events(ctx);
+        let mut events =
+            crate::graphql::viewer_events_on(ctx, [crate::events::Route::Owner(owner)]);
         Ok(async_stream::stream! {
             let mut seen = first.updated_at;
             yield TopUpNode(first);
