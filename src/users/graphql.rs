@@ -208,7 +208,8 @@ impl UsersSubscription {
                     Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => break,
                 }
-                match service::get(&state, viewer.id).await {
+                // Boxed, so an idle stream does not hold a query's state.
+                match Box::pin(service::get(&state, viewer.id)).await {
                     Ok(user) => yield UserNode(user),
                     Err(e) => tracing::warn!(error = ?e, "userUpdated could not re-read the user"),
                 }

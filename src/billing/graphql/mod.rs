@@ -269,7 +269,8 @@ impl BillingSubscription {
                     Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => break,
                 }
-                if let Ok(balance) = service::balance(&state, user).await {
+                // Boxed, so an idle stream does not hold a query's state.
+                if let Ok(balance) = Box::pin(service::balance(&state, user)).await {
                     yield BalanceView::from(balance);
                 }
             }

@@ -71,7 +71,8 @@ impl CampaignsSubscription {
                     },
                     Err(RecvError::Closed) => break,
                 };
-                if let Ok(campaign) = service::get(&state, &viewer, campaign_id).await {
+                // Boxed, so an idle stream does not hold a query's state.
+                if let Ok(campaign) = Box::pin(service::get(&state, &viewer, campaign_id)).await {
                     yield CampaignNode(campaign);
                 }
             }

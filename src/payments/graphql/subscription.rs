@@ -37,7 +37,8 @@ impl PaymentsSubscription {
                     Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => break,
                 }
-                match service::get(&state, &viewer, id).await {
+                // Boxed, so an idle stream does not hold a query's state.
+                match Box::pin(service::get(&state, &viewer, id)).await {
                     Ok(top_up) if top_up.updated_at != seen => {
                         seen = top_up.updated_at;
                         yield TopUpNode(top_up);
