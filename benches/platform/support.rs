@@ -611,7 +611,18 @@ impl Node {
         ));
         std::fs::create_dir_all(&dir)?;
         let log = std::fs::File::create(dir.join("stderr.log"))?;
-        let mut cmd = Command::new(BIN);
+        // `NODE_WRAPPER="heaptrack -o /tmp/serve"` runs the node under a profiler (its memory
+        // rows then read the wrapper, not the node).
+        let wrapper = std::env::var("NODE_WRAPPER").unwrap_or_default();
+        let mut wrapper = wrapper.split_whitespace();
+        let mut cmd = match wrapper.next() {
+            Some(program) => {
+                let mut cmd = Command::new(program);
+                cmd.args(wrapper).arg(BIN);
+                cmd
+            }
+            None => Command::new(BIN),
+        };
         cmd.arg(command)
             .env_clear()
             .current_dir(&dir)
@@ -675,6 +686,14 @@ impl Node {
     }
 
     pub async fn stop(mut self) -> anyhow::Result<()> {
+        if std::env::var("NODE_WRAPPER").is_ok_and(|w| !w.trim().is_empty()) {
+            // A profiler writes its report once the node exits: stop the node gently.
+            let _ = Command::new("pkill")
+                .args(["-TERM", "-P", &self.pid])
+                .status()
+                .await;
+            let _ = tokio::time::timeout(Duration::from_secs(300), self.child.wait()).await;
+        }
         self.child.kill().await?;
         let _ = std::fs::remove_dir_all(&self.dir);
         Ok(())

@@ -375,7 +375,11 @@ impl CallsSubscription {
         if let Some(id) = only {
             crate::campaigns::service::get(&state, &viewer, id).await?;
         }
-        let mut events = crate::graphql::viewer_events(ctx);
+        // Other campaigns' events do not wake a stream that watches one.
+        let mut events = match only {
+            Some(c) => crate::graphql::viewer_events_on(ctx, [crate::events::Route::Campaign(c)]),
+            None => crate::graphql::viewer_events(ctx),
+        };
         Ok(async_stream::stream! {
             loop {
                 let event = match events.recv().await {
@@ -391,7 +395,10 @@ impl CallsSubscription {
                     continue;
                 }
                 let Some(call_id) = event.call_id else { continue };
-                let Some(call) = super::snapshots::Snapshots::of(&state).get(&state, call_id, event.at).await else { continue };
+                // Boxed: the read's state (a pool checkout, a query) is held only while it runs,
+                // not for the stream's whole life in every one of ten thousand streams.
+                let snapshots = super::snapshots::Snapshots::of(&state);
+                let Some(call) = Box::pin(snapshots.get(&state, call_id, event.at)).await else { continue };
                 // The event's owner was checked above; the row is checked again, as `call(id)` would.
                 if !crate::events::for_viewer(&viewer, call.owner_id) {
                     continue;

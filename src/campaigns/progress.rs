@@ -3,7 +3,7 @@
 //! A feed listens to the bus and, at most every `EVERY`, when something about its campaign
 //! happened, computes the statistics once and hands the same snapshot to every subscriber
 //! (5,000 subscribers of one campaign used to run 5,000 queries a tick). The feed stops when
-//! its last subscriber leaves.
+//! its last subscriber leaves. A feed listens on its campaign's route only.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::stats::{self, Stats};
 use crate::app::AppState;
+use crate::events::Route;
 
 /// Progress is computed at most this often per campaign, however many calls change.
 pub const EVERY: Duration = Duration::from_millis(250);
@@ -96,7 +97,7 @@ impl ProgressFeeds {
 }
 
 async fn run(feeds: ProgressFeeds, state: AppState, campaign: Uuid, owner: Uuid, feed: Feed) {
-    let mut events = state.events.subscribe();
+    let mut events = state.events.listen([Route::Campaign(campaign)]);
     let mut ticker = tokio::time::interval(EVERY);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The first snapshot goes out at once.

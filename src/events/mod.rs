@@ -1,9 +1,12 @@
 //! Domain events after commit: Redis pub/sub between nodes, a tokio broadcast inside one.
 //!
-//! Each process runs one Redis subscriber task that feeds a broadcast channel; GraphQL
-//! subscriptions read that channel. Without Redis the channel is fed directly.
+//! Each process runs one Redis subscriber task that hands every event to [`routes`], which
+//! wakes only the streams registered for the event's owner or campaign (or for everything).
+//! Without Redis, publishing hands it over directly. A broadcast channel of every event remains
+//! for process-wide listeners (`subscribe`).
 
 mod redis_bus;
+pub mod routes;
 pub mod viewers;
 
 use std::sync::Arc;
@@ -17,6 +20,7 @@ use uuid::Uuid;
 use crate::viewer::Viewer;
 
 pub use redis_bus::RedisPool;
+pub use routes::{Listener, Route};
 pub use viewers::{ViewerWatch, VIEWER_CHANGED};
 
 /// Small on purpose: subscribers re-read the current state from PostgreSQL.
@@ -57,11 +61,40 @@ pub fn for_viewer(viewer: &Viewer, owner_id: Uuid) -> bool {
 
 const LOCAL_CAPACITY: usize = 4096;
 
+/// Where an event goes once it reached this process.
+#[derive(Clone)]
+struct Fanout {
+    local: broadcast::Sender<Event>,
+    routes: Arc<routes::Routes>,
+    viewers: Arc<viewers::Viewers>,
+}
+
+impl Fanout {
+    fn new() -> Self {
+        Self {
+            local: broadcast::channel(LOCAL_CAPACITY).0,
+            routes: Arc::default(),
+            viewers: Arc::default(),
+        }
+    }
+
+    /// Sockets are told of a sign-in change before any stream can read what was published
+    /// after it, so a stream that checks its socket's flag never delivers past the change.
+    fn deliver(&self, event: Event) {
+        if event.kind == VIEWER_CHANGED {
+            self.viewers.tick(Some(event.owner_id));
+        }
+        if self.local.receiver_count() > 0 {
+            let _ = self.local.send(event.clone());
+        }
+        self.routes.deliver(event);
+    }
+}
+
 #[derive(Clone)]
 pub struct EventBus {
-    local: broadcast::Sender<Event>,
+    fanout: Fanout,
     redis: Option<Arc<redis_bus::RedisPublisher>>,
-    viewers: Arc<viewers::Viewers>,
 }
 
 impl EventBus {
@@ -70,9 +103,8 @@ impl EventBus {
             "events: REDIS_URL unset, using the in-process event bus (single node only)"
         );
         Self {
-            local: broadcast::channel(LOCAL_CAPACITY).0,
+            fanout: Fanout::new(),
             redis: None,
-            viewers: Arc::default(),
         }
     }
 
@@ -83,13 +115,12 @@ impl EventBus {
         channel: &str,
         shutdown: CancellationToken,
     ) -> anyhow::Result<Self> {
-        let local = broadcast::channel(LOCAL_CAPACITY).0;
-        let publisher = redis_bus::start(url, channel, local.clone(), shutdown).await?;
+        let fanout = Fanout::new();
+        let publisher = redis_bus::start(url, channel, fanout.clone(), shutdown).await?;
         tracing::info!(channel, "events: using Redis pub/sub");
         Ok(Self {
-            local,
+            fanout,
             redis: Some(Arc::new(publisher)),
-            viewers: Arc::default(),
         })
     }
 
@@ -104,26 +135,40 @@ impl EventBus {
                     tracing::debug!(error = %e, event.kind = %kind, "event not published to Redis");
                 }
             }
-            None => {
-                // No receivers is fine: nobody is subscribed right now.
-                let _ = self.local.send(event);
-            }
+            None => self.fanout.deliver(event),
         }
     }
 
+    /// Every event this process receives, for process-wide listeners; a stream that needs
+    /// only some should `listen` on their routes instead, so other events do not wake it.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.local.subscribe()
+        self.fanout.local.subscribe()
+    }
+
+    /// The events on any of `routes` that this process receives from now on.
+    pub fn listen(&self, routes: impl IntoIterator<Item = Route>) -> Listener {
+        self.fanout.routes.listen(routes)
+    }
+
+    /// Events queued for streams on this process since start: one per stream an event woke.
+    pub fn deliveries(&self) -> u64 {
+        self.fanout.routes.deliveries()
+    }
+
+    /// Streams listening on `route` on this process.
+    pub fn listeners(&self, route: Route) -> usize {
+        self.fanout.routes.listeners(route)
     }
 
     /// A place for one more websocket of `user` on this process (at most `max`), told when
     /// `viewer.changed` names the user.
     pub fn watch_viewer(&self, user: Uuid, max: usize) -> Option<ViewerWatch> {
-        self.viewers.admit(&self.local, user, max)
+        self.fanout.viewers.admit(user, max)
     }
 
     /// Open websockets of `user` on this process.
     pub fn viewer_sockets(&self, user: Uuid) -> usize {
-        self.viewers.sockets(user)
+        self.fanout.viewers.sockets(user)
     }
 
     pub fn backend(&self) -> &'static str {

@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 use bb8_redis::RedisConnectionManager;
 use futures_util::StreamExt;
 use redis::AsyncCommands;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::Event;
+use super::{Event, Fanout};
 
 pub type RedisPool = bb8_redis::bb8::Pool<RedisConnectionManager>;
 
@@ -59,7 +59,7 @@ impl RedisPublisher {
 pub async fn start(
     url: &str,
     channel: &str,
-    local: broadcast::Sender<Event>,
+    local: Fanout,
     shutdown: CancellationToken,
 ) -> anyhow::Result<RedisPublisher> {
     let manager = RedisConnectionManager::new(url)?;
@@ -135,7 +135,7 @@ async fn send(pool: &RedisPool, channel: &str, event: &Event) -> anyhow::Result<
 async fn subscriber_loop(
     client: redis::Client,
     channel: String,
-    local: broadcast::Sender<Event>,
+    local: Fanout,
     shutdown: CancellationToken,
     ready: oneshot::Sender<anyhow::Result<()>>,
 ) {
@@ -183,9 +183,7 @@ async fn subscriber_loop(
                         .map_err(anyhow::Error::from)
                         .and_then(|p| serde_json::from_str::<Event>(&p).map_err(anyhow::Error::from));
                     match parsed {
-                        Ok(event) => {
-                            let _ = local.send(event);
-                        }
+                        Ok(event) => local.deliver(event),
                         Err(e) => tracing::warn!(error = %e, "ignoring a malformed event from Redis"),
                     }
                 }

@@ -1,18 +1,16 @@
 //! Who is watching as whom: the open websockets of each user on this process, woken when
 //! something about the user's sign-in changes anywhere in the cluster.
 //!
-//! One listener per process reads `viewer.changed` events and ticks the user's counter; each
-//! socket holds a receiver of that counter and re-checks its token when it ticks. The same
-//! table caps the sockets one user may hold on a process.
+//! The bus ticks the user's counter for each `viewer.changed` event as it arrives, before any
+//! stream sees what was published after it; each socket holds a receiver of that counter and
+//! re-checks its token when it ticks. The same table caps the sockets one user may hold on a
+//! process.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 use uuid::Uuid;
-
-use super::Event;
 
 /// Published after commit whenever `auth::service::authenticate` may now answer differently
 /// for a user's tokens: role or status changed, password changed, a session ended or was revoked.
@@ -21,7 +19,6 @@ pub const VIEWER_CHANGED: &str = "viewer.changed";
 #[derive(Default)]
 pub struct Viewers {
     users: Mutex<HashMap<Uuid, Watched>>,
-    listening: OnceLock<()>,
 }
 
 struct Watched {
@@ -39,15 +36,7 @@ pub struct ViewerWatch {
 
 impl Viewers {
     /// A place for one more socket of `user`, or `None` when the user already holds `max`.
-    pub(super) fn admit(
-        self: &Arc<Self>,
-        bus: &broadcast::Sender<Event>,
-        user: Uuid,
-        max: usize,
-    ) -> Option<ViewerWatch> {
-        self.listening.get_or_init(|| {
-            tokio::spawn(listen(bus.subscribe(), Arc::downgrade(self)));
-        });
+    pub(super) fn admit(self: &Arc<Self>, user: Uuid, max: usize) -> Option<ViewerWatch> {
         let mut users = self.lock();
         if users.get(&user).map_or(0, |w| w.sockets) >= max {
             return None;
@@ -70,7 +59,7 @@ impl Viewers {
     }
 
     /// Ticks `user`'s counter, or everyone's when an event may have been missed.
-    fn tick(&self, user: Option<Uuid>) {
+    pub(super) fn tick(&self, user: Option<Uuid>) {
         let users = self.lock();
         let bump = |w: &Watched| w.changed.send_modify(|n| *n = n.wrapping_add(1));
         match user {
@@ -96,52 +85,30 @@ impl Drop for ViewerWatch {
     }
 }
 
-/// Ends with the bus (its sender is never held here) or the table.
-async fn listen(mut events: broadcast::Receiver<Event>, viewers: Weak<Viewers>) {
-    loop {
-        let user = match events.recv().await {
-            Ok(event) if event.kind == VIEWER_CHANGED => Some(event.owner_id),
-            Ok(_) => continue,
-            // One of the missed events may have been a change: every socket re-checks.
-            Err(RecvError::Lagged(_)) => None,
-            Err(RecvError::Closed) => return,
-        };
-        let Some(viewers) = viewers.upgrade() else {
-            return;
-        };
-        viewers.tick(user);
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::{Event, EventBus, VIEWER_CHANGED};
     use super::*;
 
     #[tokio::test]
     async fn places_are_capped_per_user_and_freed_on_drop_and_changes_tick_only_that_user() {
-        let bus = broadcast::channel(16).0;
-        let viewers = Arc::new(Viewers::default());
+        let bus = EventBus::in_process();
         let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
-        let first = viewers.admit(&bus, alice, 2).expect("first");
-        let mut second = viewers.admit(&bus, alice, 2).expect("second");
-        assert!(viewers.admit(&bus, alice, 2).is_none());
-        let mut bobs = viewers.admit(&bus, bob, 2).expect("bob");
+        let first = bus.watch_viewer(alice, 2).expect("first");
+        let second = bus.watch_viewer(alice, 2).expect("second");
+        assert!(bus.watch_viewer(alice, 2).is_none());
+        let mut bobs = bus.watch_viewer(bob, 2).expect("bob");
         drop(first);
-        assert_eq!(viewers.sockets(alice), 1);
-        let _third = viewers
-            .admit(&bus, alice, 2)
-            .expect("a freed place is reused");
+        assert_eq!(bus.viewer_sockets(alice), 1);
+        let _third = bus.watch_viewer(alice, 2).expect("a freed place is reused");
 
-        bus.send(Event::new(VIEWER_CHANGED, alice))
-            .expect("listener");
-        tokio::time::timeout(std::time::Duration::from_secs(5), second.changed.changed())
-            .await
-            .expect("alice's socket is told")
-            .expect("open");
+        // Told as the event is delivered, before any stream can read past it.
+        bus.publish(Event::new(VIEWER_CHANGED, alice)).await;
+        assert!(second.changed.has_changed().expect("open"));
         assert!(!bobs.changed.has_changed().expect("open"));
         drop((second, _third));
-        assert_eq!(viewers.sockets(alice), 0);
-        assert!(viewers.lock().get(&alice).is_none());
+        assert_eq!(bus.viewer_sockets(alice), 0);
+        assert!(bus.fanout.viewers.lock().get(&alice).is_none());
         let _ = bobs.changed.borrow_and_update();
     }
 }

@@ -13,5 +13,5 @@ pub mod naming;
 pub mod pagination;
 pub mod response;
 
-pub use events::{viewer_events, SessionCheck, ViewerEvents};
+pub use events::{viewer_events, viewer_events_on, SessionCheck, ViewerEvents};
 pub use money::Vnd;

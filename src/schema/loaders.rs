@@ -1,10 +1,10 @@
 //! Puts every domain's DataLoaders into each request's data, so that a field of a list's rows
 //! is read with one statement per page instead of one per row. Fresh per request (and per
 //! subscription): loaders never cache, and nothing batched for one request serves another.
+//! Each is made on first use (`LazyLoader`).
 
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
 };
@@ -12,6 +12,7 @@ use async_graphql::{Request, ServerResult};
 
 use crate::app::AppState;
 use crate::campaigns::contacts;
+use crate::graphql::context::LazyLoader;
 use crate::{billing, calls, campaigns, dids, users};
 
 pub struct Loaders;
@@ -30,44 +31,23 @@ impl Extension for Loaders {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
+        // Loaders are made from the schema's `AppState`; a schema without one has none.
         let request = match ctx.data_opt::<AppState>() {
-            Some(state) => with_loaders(request, state),
+            Some(_) => with_loaders(request),
             None => request,
         };
         next.run(ctx, request).await
     }
 }
 
-fn with_loaders(request: Request, state: &AppState) -> Request {
-    let s = || state.clone();
+fn with_loaders(request: Request) -> Request {
     request
-        .data(DataLoader::new(
-            calls::loaders::CallEvents(s()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            billing::loaders::CallMoneyLoader(s()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            billing::loaders::Balances(s()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            contacts::loaders::ContactCounts(s()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            campaigns::loaders::CampaignAggregates(s()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            campaigns::loaders::CampaignsById(s()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            users::loaders::UsersById(s()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(dids::loaders::DidsById(s()), tokio::spawn))
+        .data(LazyLoader::new(calls::loaders::CallEvents))
+        .data(LazyLoader::new(billing::loaders::CallMoneyLoader))
+        .data(LazyLoader::new(billing::loaders::Balances))
+        .data(LazyLoader::new(contacts::loaders::ContactCounts))
+        .data(LazyLoader::new(campaigns::loaders::CampaignAggregates))
+        .data(LazyLoader::new(campaigns::loaders::CampaignsById))
+        .data(LazyLoader::new(users::loaders::UsersById))
+        .data(LazyLoader::new(dids::loaders::DidsById))
 }

@@ -197,7 +197,8 @@ impl UsersSubscription {
     async fn user_updated(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = UserNode>> {
         let viewer = ctx.viewer()?.clone();
         let state = ctx.state().clone();
-        let mut events = crate::graphql::viewer_events(ctx);
+        let mut events =
+            crate::graphql::viewer_events_on(ctx, [crate::events::Route::Owner(viewer.id)]);
         Ok(async_stream::stream! {
             loop {
                 match events.recv().await {
@@ -207,7 +208,8 @@ impl UsersSubscription {
                     Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => break,
                 }
-                match service::get(&state, viewer.id).await {
+                // Boxed, so an idle stream does not hold a query's state.
+                match Box::pin(service::get(&state, viewer.id)).await {
                     Ok(user) => yield UserNode(user),
                     Err(e) => tracing::warn!(error = ?e, "userUpdated could not re-read the user"),
                 }

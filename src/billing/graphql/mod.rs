@@ -260,7 +260,7 @@ impl BillingSubscription {
             return Err(AppError::NotFound("user").into());
         }
         let state = ctx.state().clone();
-        let mut events = crate::graphql::viewer_events(ctx);
+        let mut events = crate::graphql::viewer_events_on(ctx, [crate::events::Route::Owner(user)]);
         Ok(async_stream::stream! {
             loop {
                 match events.recv().await {
@@ -269,7 +269,8 @@ impl BillingSubscription {
                     Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => break,
                 }
-                if let Ok(balance) = service::balance(&state, user).await {
+                // Boxed, so an idle stream does not hold a query's state.
+                if let Ok(balance) = Box::pin(service::balance(&state, user)).await {
                     yield BalanceView::from(balance);
                 }
             }

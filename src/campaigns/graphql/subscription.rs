@@ -53,7 +53,10 @@ impl CampaignsSubscription {
             // Refuses someone else's campaign up front.
             service::get(&state, &viewer, id).await?;
         }
-        let mut events = crate::graphql::viewer_events(ctx);
+        let mut events = match only {
+            Some(c) => crate::graphql::viewer_events_on(ctx, [crate::events::Route::Campaign(c)]),
+            None => crate::graphql::viewer_events(ctx),
+        };
         Ok(async_stream::stream! {
             loop {
                 let campaign_id = match events.recv().await {
@@ -68,7 +71,8 @@ impl CampaignsSubscription {
                     },
                     Err(RecvError::Closed) => break,
                 };
-                if let Ok(campaign) = service::get(&state, &viewer, campaign_id).await {
+                // Boxed, so an idle stream does not hold a query's state.
+                if let Ok(campaign) = Box::pin(service::get(&state, &viewer, campaign_id)).await {
                     yield CampaignNode(campaign);
                 }
             }

@@ -25,7 +25,8 @@ impl PaymentsSubscription {
         let id = parse_id("id", &id)?;
         let first = service::get(&state, &viewer, id).await?;
         let owner = first.user_id;
-        let mut events = crate::graphql::viewer_events(ctx);
+        let mut events =
+            crate::graphql::viewer_events_on(ctx, [crate::events::Route::Owner(owner)]);
         Ok(async_stream::stream! {
             let mut seen = first.updated_at;
             yield TopUpNode(first);
@@ -36,7 +37,8 @@ impl PaymentsSubscription {
                     Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => break,
                 }
-                match service::get(&state, &viewer, id).await {
+                // Boxed, so an idle stream does not hold a query's state.
+                match Box::pin(service::get(&state, &viewer, id)).await {
                     Ok(top_up) if top_up.updated_at != seen => {
                         seen = top_up.updated_at;
                         yield TopUpNode(top_up);

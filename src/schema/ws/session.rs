@@ -254,7 +254,13 @@ impl Session {
         }
     }
 
-    async fn check(&self, trigger: Trigger) {
+    /// Boxed: the re-check's state (a token check with its queries) is held only while it
+    /// runs, not in every idle socket's guard.
+    fn check(&self, trigger: Trigger) -> futures_util::future::BoxFuture<'_, ()> {
+        Box::pin(self.recheck(trigger))
+    }
+
+    async fn recheck(&self, trigger: Trigger) {
         loop {
             let started = Instant::now();
             let Some(current) = self.signed.borrow().clone() else {
