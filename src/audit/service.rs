@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::model::{AuditEntry, AuditFilter, NewAuditEntry};
 use crate::app::AppState;
+use crate::db::keyset::Seek;
 use crate::error::AppResult;
 
 /// Call inside the transaction that makes the change, so the row exists exactly when it does.
@@ -31,11 +32,10 @@ pub async fn record(
 pub async fn page(
     state: &AppState,
     filter: &AuditFilter,
-    before: Option<i64>,
-    limit: i64,
+    seek: &Seek,
 ) -> AppResult<Vec<AuditEntry>> {
     let mut conn = state.conn().await?;
-    Ok(AuditEntry::page(&mut conn, filter, before, limit).await?)
+    Ok(AuditEntry::page(&mut conn, filter, seek).await?)
 }
 
 pub async fn count(state: AppState, filter: AuditFilter) -> AppResult<i64> {

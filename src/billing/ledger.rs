@@ -157,10 +157,13 @@ pub async fn hold_calls(
 }
 
 /// Charges a finished call from its duration at the rate it was held at and releases the rest
-/// of its hold. Returns whether anything was written (a call without an open hold is left).
-pub async fn settle_call(conn: &mut AsyncPgConnection, call: BilledCall<'_>) -> AppResult<bool> {
+/// of its hold. Returns the charge, or `None` when nothing was written (no open hold).
+pub async fn settle_call(
+    conn: &mut AsyncPgConnection,
+    call: BilledCall<'_>,
+) -> AppResult<Option<i64>> {
     let Some(open) = Entry::open_hold(conn, call.id).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     let rate: Option<Rate> = open.rate.and_then(|r| serde_json::from_value(r).ok());
     let duration = i64::from(call.duration_secs.unwrap_or(0));
@@ -202,5 +205,5 @@ pub async fn settle_call(conn: &mut AsyncPgConnection, call: BilledCall<'_>) -> 
         },
     )
     .await?;
-    Ok(true)
+    Ok(Some(charge))
 }

@@ -34,9 +34,10 @@ pub async fn settle_orphaned_holds(state: &AppState) -> AppResult<usize> {
         let owner = conn
             .transaction::<_, AppError, _>(async |conn| {
                 let call = Call::find_for_update(conn, orphan.call_id).await?;
-                if !ledger::settle_call(conn, call.billed()).await? {
+                let Some(charged) = ledger::settle_call(conn, call.billed()).await? else {
                     return Ok(None);
-                }
+                };
+                Call::set_cost(conn, call.id, charged).await?;
                 crate::audit::service::record(
                     conn,
                     None,

@@ -2,6 +2,7 @@
 //! state changes.
 
 pub mod export;
+pub mod filter;
 pub mod graphql;
 pub mod holds;
 pub mod jobs;
@@ -11,6 +12,7 @@ pub mod model;
 pub mod reconcile;
 pub mod service;
 pub mod snapshots;
+pub mod sort;
 pub mod status;
 #[cfg(test)]
 mod status_props;

@@ -9,6 +9,8 @@ use diesel::sql_types::{BigInt, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::sort::CallOrderField;
+use crate::db::keyset::{Seek, Sort};
 use crate::db::schema::{call_events, calls};
 use crate::phone::E164;
 use crate::text_enum;
@@ -128,6 +130,8 @@ pub struct Call {
     pub campaign_id: Option<Uuid>,
     pub contact_id: Option<i64>,
     pub attempt: Option<i32>,
+    /// Đồng charged, copied from the ledger when the call is settled, for sorting by cost.
+    pub cost_vnd: i64,
 }
 
 #[derive(Insertable)]
@@ -299,21 +303,31 @@ impl Call {
             .await
     }
 
-    /// Newest first, keyset on the (time-ordered) id.
+    /// A page in `sort` order (ties by id), read from the index that serves it.
     pub async fn page(
         conn: &mut AsyncPgConnection,
         filter: &CallFilter,
-        after: Option<Uuid>,
-        limit: i64,
+        sort: CallOrderField,
+        seek: &Seek,
     ) -> QueryResult<Vec<Self>> {
+        let column = sort.column().map(|(sql, _)| sql);
         let mut query = Self::filtered(filter)
-            .order(calls::id.desc())
-            .limit(limit)
+            .order(seek.order(column, "calls.id"))
+            .limit(seek.limit)
             .select(Self::as_select());
-        if let Some(after) = after {
-            query = query.filter(calls::id.lt(after));
+        if let Some(past) = seek.past(column, "calls.id") {
+            query = query.filter(past);
         }
         query.load(conn).await
+    }
+
+    /// Records what the ledger charged for a settled call, so lists can sort by cost.
+    pub async fn set_cost(conn: &mut AsyncPgConnection, id: Uuid, charged: i64) -> QueryResult<()> {
+        diesel::update(calls::table.find(id))
+            .set(calls::cost_vnd.eq(charged))
+            .execute(conn)
+            .await
+            .map(drop)
     }
 
     /// How many calls the filter matches, for a list's `totalCount`.

@@ -3,7 +3,9 @@
 use uuid::Uuid;
 
 use super::model::{Call, CallEvent, CallFilter};
+use super::sort::CallOrderField;
 use crate::app::AppState;
+use crate::db::keyset::Seek;
 use crate::error::{AppError, AppResult};
 use crate::viewer::Viewer;
 
@@ -40,10 +42,10 @@ pub async fn scoped(
 pub async fn page(
     state: &AppState,
     filter: &CallFilter,
-    after: Option<Uuid>,
-    limit: i64,
+    sort: CallOrderField,
+    seek: &Seek,
 ) -> AppResult<Vec<Call>> {
-    Ok(Call::page(&mut *state.conn().await?, filter, after, limit).await?)
+    Ok(Call::page(&mut *state.conn().await?, filter, sort, seek).await?)
 }
 
 /// How many calls a filter from `scoped` matches.

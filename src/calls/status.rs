@@ -168,10 +168,13 @@ pub async fn apply_locked(
         }
     }
     let from = call.status;
-    let call = Call::update(conn, call.id, &changes).await?;
+    let mut call = Call::update(conn, call.id, &changes).await?;
     if update.status.is_final() {
         // Charged with the final state, in its transaction: never twice, never lost.
-        crate::billing::ledger::settle_call(conn, call.billed()).await?;
+        if let Some(charged) = crate::billing::ledger::settle_call(conn, call.billed()).await? {
+            Call::set_cost(conn, call.id, charged).await?;
+            call.cost_vnd = charged;
+        }
     }
     if update.status.is_final() && call.contact_id.is_some() {
         // Announced after commit by a job: the contact's next step needs the final state.

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::{Balance, LedgerEntryKind};
 use crate::db::count::Count;
+use crate::db::keyset::{Seek, SortValue};
 
 #[derive(QueryableByName, Clone, Debug)]
 pub struct Entry {
@@ -233,24 +234,32 @@ impl Entry {
         Ok(open.into_iter().next())
     }
 
-    /// Newest first; `after` is the id of the last entry already seen.
+    /// Newest first (or reversed, for a backward page), keyset on id.
     pub async fn page(
         conn: &mut AsyncPgConnection,
         filter: &LedgerFilter,
-        after: Option<i64>,
-        limit: i64,
+        seek: &Seek,
     ) -> QueryResult<Vec<Self>> {
+        let (past, way) = if seek.descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        let after = match seek.from.as_ref().map(|key| &key.id) {
+            Some(SortValue::Int(id)) => Some(*id),
+            _ => None,
+        };
         Self::bind_filter(
             diesel::sql_query(format!(
                 "SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE {LEDGER_FILTER}
-                   AND ($7::bigint IS NULL OR id < $7)
-                 ORDER BY id DESC LIMIT $8"
+                   AND ($7::bigint IS NULL OR id {past} $7)
+                 ORDER BY id {way} LIMIT $8"
             ))
             .into_boxed(),
             filter,
         )
         .bind::<Nullable<BigInt>, _>(after)
-        .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(seek.limit)
         .load(conn)
         .await
     }
