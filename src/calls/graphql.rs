@@ -246,6 +246,10 @@ pub struct CallsQuery;
 impl CallsQuery {
     /// Your calls, newest first unless `orderBy` says otherwise (an ADMIN sees everyone's).
     #[graphql(complexity = "crate::graphql::cost::page(first.or(last), child_complexity)")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay's four paging arguments, a filter and an order are GraphQL arguments"
+    )]
     async fn calls(
         &self,
         ctx: &Context<'_>,

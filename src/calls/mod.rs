@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod leg;
 pub mod loaders;
 pub mod model;
+mod page;
 pub mod reconcile;
 pub mod service;
 pub mod snapshots;

@@ -99,6 +99,10 @@ impl UsersQuery {
         guard = "AdminGuard",
         complexity = "crate::graphql::cost::page(first.or(last), child_complexity)"
     )]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay's four paging arguments, a filter and an order are GraphQL arguments"
+    )]
     async fn users(
         &self,
         ctx: &Context<'_>,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{Balance, LedgerEntryKind};
 use crate::db::count::Count;
-use crate::db::keyset::{Seek, SortValue};
+use crate::db::keyset::Seek;
 
 #[derive(QueryableByName, Clone, Debug)]
 pub struct Entry {
@@ -240,28 +240,19 @@ impl Entry {
         filter: &LedgerFilter,
         seek: &Seek,
     ) -> QueryResult<Vec<Self>> {
-        let (past, way) = if seek.descending {
-            ("<", "DESC")
-        } else {
-            (">", "ASC")
-        };
-        let after = match seek.from.as_ref().map(|key| &key.id) {
-            Some(SortValue::Int(id)) => Some(*id),
-            _ => None,
-        };
-        Self::bind_filter(
+        let (order, past, limit) = seek.raw_sql(None, "id", 7);
+        let query = Self::bind_filter(
             diesel::sql_query(format!(
-                "SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE {LEDGER_FILTER}
-                   AND ($7::bigint IS NULL OR id {past} $7)
-                 ORDER BY id {way} LIMIT $8"
+                "SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE {LEDGER_FILTER} {past}
+                 ORDER BY {order} LIMIT ${limit}"
             ))
             .into_boxed(),
             filter,
-        )
-        .bind::<Nullable<BigInt>, _>(after)
-        .bind::<BigInt, _>(seek.limit)
-        .load(conn)
-        .await
+        );
+        seek.bind_cursor(false, query)
+            .bind::<BigInt, _>(seek.limit)
+            .load(conn)
+            .await
     }
 
     /// How many entries the filter matches, for the ledger's `totalCount`.

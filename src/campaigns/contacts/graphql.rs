@@ -187,6 +187,10 @@ pub struct ContactsQuery;
 impl ContactsQuery {
     #[graphql(complexity = "crate::graphql::cost::page(first.or(last), child_complexity)")]
     /// A campaign's contacts in the order they were added unless `orderBy` says otherwise, for its owner or an ADMIN.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay's four paging arguments, a filter and an order are GraphQL arguments"
+    )]
     async fn contacts(
         &self,
         ctx: &Context<'_>,

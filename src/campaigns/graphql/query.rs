@@ -46,6 +46,10 @@ impl CampaignsQuery {
 
     /// Your campaigns, newest first unless `orderBy` says otherwise; an ADMIN sees everyone's.
     #[graphql(complexity = "crate::graphql::cost::page(first.or(last), child_complexity)")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay's four paging arguments, a filter and an order are GraphQL arguments"
+    )]
     async fn campaigns(
         &self,
         ctx: &Context<'_>,

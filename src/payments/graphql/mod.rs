@@ -84,6 +84,10 @@ impl PaymentsQuery {
         guard = "AdminGuard",
         complexity = "crate::graphql::cost::page(first.or(last), child_complexity)"
     )]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay's four paging arguments, a filter and an order are GraphQL arguments"
+    )]
     async fn all_top_ups(
         &self,
         ctx: &Context<'_>,
