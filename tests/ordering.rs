@@ -436,3 +436,41 @@ fn by_uuid(rows: &[(String, (String, String))], descending: bool) -> Vec<String>
     });
     rows.into_iter().map(|(_, (_, node))| node).collect()
 }
+
+#[tokio::test]
+async fn users_sort_by_email_and_name_both_ways() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    for _ in 0..4 {
+        app.user().await;
+    }
+    let rows: Vec<Value> = app
+        .rows_as_json("SELECT id::text AS id, email, name FROM users")
+        .await
+        .iter()
+        .map(|r| serde_json::from_str(r).unwrap())
+        .collect();
+    let keyed = |column: &str| -> Vec<(String, (String, String))> {
+        rows.iter()
+            .map(|r| {
+                let id = r["id"].as_str().unwrap().to_owned();
+                (id.clone(), (r[column].as_str().unwrap().to_owned(), id))
+            })
+            .collect()
+    };
+    let list = List {
+        app: &app,
+        token: &admin,
+        field: "users(filter: {}",
+        order_type: "UserOrder",
+    };
+    for (direction, desc) in [("ASC", false), ("DESC", true)] {
+        list.check(order("EMAIL", direction), &by_uuid(&keyed("email"), desc))
+            .await;
+        // Every registered user is named alike: ties all the way, broken by id.
+        list.check(order("NAME", direction), &by_uuid(&keyed("name"), desc))
+            .await;
+    }
+    list.refuses_foreign_cursors(order("EMAIL", "ASC"), order("NAME", "ASC"))
+        .await;
+}
