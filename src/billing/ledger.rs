@@ -156,6 +156,29 @@ pub async fn hold_calls(
     Ok(())
 }
 
+/// What `settle_call` will charge this call, read before it writes anything (so the call row
+/// can carry its cost before the balance is locked); `None` when it has no open hold.
+pub async fn charge_due(
+    conn: &mut AsyncPgConnection,
+    call: BilledCall<'_>,
+) -> AppResult<Option<i64>> {
+    Ok(Entry::open_hold(conn, call.id)
+        .await?
+        .map(|open| charge_of(open.rate, open.held, &call)))
+}
+
+fn charge_of(rate: Option<serde_json::Value>, held: i64, call: &BilledCall<'_>) -> i64 {
+    let rate: Option<Rate> = rate.and_then(|r| serde_json::from_value(r).ok());
+    let duration = i64::from(call.duration_secs.unwrap_or(0));
+    let priced = match &rate {
+        Some(rate) => rate.charge(duration, call.placed),
+        None => 0,
+    };
+    // The carrier's time limit keeps a call inside its hold; should one overrun, the hold is
+    // the most it can cost, so the available balance stays at or above zero.
+    priced.min(held)
+}
+
 /// Charges a finished call from its duration at the rate it was held at and releases the rest
 /// of its hold. Returns the charge, or `None` when nothing was written (no open hold).
 pub async fn settle_call(
@@ -165,15 +188,8 @@ pub async fn settle_call(
     let Some(open) = Entry::open_hold(conn, call.id).await? else {
         return Ok(None);
     };
-    let rate: Option<Rate> = open.rate.and_then(|r| serde_json::from_value(r).ok());
     let duration = i64::from(call.duration_secs.unwrap_or(0));
-    let priced = match &rate {
-        Some(rate) => rate.charge(duration, call.placed),
-        None => 0,
-    };
-    // The carrier's time limit keeps a call inside its hold; should one overrun, the hold is
-    // the most it can cost, so the available balance stays at or above zero.
-    let charge = priced.min(open.held);
+    let charge = charge_of(open.rate.clone(), open.held, &call);
     if charge > 0 {
         let reason = format!("{} s to {} ({})", duration, call.to_number, call.status);
         post(

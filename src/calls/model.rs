@@ -156,6 +156,7 @@ pub struct CallChanges {
     pub answered_at: Option<Option<DateTime<Utc>>>,
     pub ended_at: Option<Option<DateTime<Utc>>>,
     pub updated_at: Option<DateTime<Utc>>,
+    pub cost_vnd: Option<i64>,
 }
 
 #[derive(Queryable, Selectable, Clone, Debug)]
