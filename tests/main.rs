@@ -33,6 +33,7 @@ mod metrics_access;
 mod money;
 mod n_plus_one;
 mod nodes;
+mod ordering;
 mod payments;
 mod payments_unmatched;
 mod payments_webhook_limits;

@@ -122,6 +122,72 @@ fn every_connection_has_a_total_count() {
     );
 }
 
+/// Every field that answers a connection pages both ways (Relay's four arguments), and an
+/// `orderBy` is always an `XOrder` input of a field enum and the shared `OrderDirection`.
+#[test]
+fn every_connection_field_pages_both_ways_and_orders_alike() {
+    let types = types();
+    let mut wrong = Vec::new();
+    let mut seen = 0;
+    for t in &types {
+        for f in fields(t) {
+            let f = &f.node;
+            if !base_name(&f.ty.node).ends_with("Connection") {
+                continue;
+            }
+            seen += 1;
+            let arg = |name: &str| {
+                f.arguments
+                    .iter()
+                    .find(|a| a.node.name.node == name)
+                    .map(|a| a.node.ty.node.to_string())
+            };
+            for (name, ty) in [
+                ("first", "Int"),
+                ("after", "String"),
+                ("last", "Int"),
+                ("before", "String"),
+            ] {
+                if arg(name).as_deref() != Some(ty) {
+                    wrong.push(format!(
+                        "{}.{} lacks {name}: {ty}",
+                        t.name.node, f.name.node
+                    ));
+                }
+            }
+            if let Some(order) = arg("orderBy") {
+                let order = order.trim_end_matches('!');
+                let input = types.iter().find(|i| i.name.node == order);
+                let mut fields: Vec<_> = input
+                    .map(|i| {
+                        input_fields(i)
+                            .iter()
+                            .map(|f| (f.node.name.node.to_string(), f.node.ty.node.to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                fields.sort();
+                let expected = vec![
+                    ("direction".to_owned(), "OrderDirection!".to_owned()),
+                    ("field".to_owned(), format!("{order}Field!")),
+                ];
+                if !order.ends_with("Order") || fields != expected {
+                    wrong.push(format!(
+                        "{}.{}(orderBy: {order}) has {fields:?}",
+                        t.name.node, f.name.node
+                    ));
+                }
+            }
+        }
+    }
+    assert!(seen >= 13, "the lists were found ({seen})");
+    assert!(
+        wrong.is_empty(),
+        "connections off the contract:\n{}",
+        wrong.join("\n")
+    );
+}
+
 #[test]
 fn every_mutation_is_verb_noun_with_its_own_input_and_payload() {
     let types = types();

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use futures_util::future::try_join_all;
 use ringcast::calls::model::CallFilter;
+use ringcast::calls::sort::CallOrderField;
 use ringcast::calls::{Call, CallStatus};
+use ringcast::db::keyset::Seek;
 use serde_json::{json, Value};
 
 use crate::support::{
@@ -120,7 +122,12 @@ async fn measure(
         let model = filter(i).1;
         async move {
             let mut conn = world.state.db.get().await?;
-            let page = Call::page(&mut conn, &model, None, 51).await?;
+            let seek = Seek {
+                from: None,
+                descending: true,
+                limit: 51,
+            };
+            let page = Call::page(&mut conn, &model, CallOrderField::CreatedAt, &seek).await?;
             if page.len() != 51 {
                 bail!("a page of {}", page.len());
             }

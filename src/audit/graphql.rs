@@ -4,10 +4,12 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use super::model::{AuditEntry, AuditFilter};
+use crate::db::keyset::SortKind;
 use crate::error::AppError;
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::ids::parse_id;
+use crate::graphql::order::Ordering;
 use crate::graphql::pagination::{List, Page};
 
 /// One recorded administrative change, written in the same transaction as the change itself.
@@ -70,7 +72,7 @@ impl AuditQuery {
     /// The audit trail of administrative changes, newest first; ADMIN only.
     #[graphql(
         guard = "AdminGuard",
-        complexity = "crate::graphql::cost::page(first, child_complexity)"
+        complexity = "crate::graphql::cost::page(first.or(last), child_complexity)"
     )]
     async fn audit_log(
         &self,
@@ -78,10 +80,16 @@ impl AuditQuery {
         #[graphql(desc = "Page size, 0 to 500; 50 when omitted.")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
         #[graphql(desc = "Only entries of this actor, action, target or period; omit for all.")]
         filter: Option<AuditLogFilter>,
     ) -> Result<List<AuditEntryNode>> {
-        let page = Page::parse(first, after)?;
+        let page = Page::parse(first, after, last, before)?;
         let f = filter.unwrap_or_default();
         if f.target_id.is_some() && f.target_type.is_none() {
             return Err(AppError::bad_input("targetId", "give targetType with targetId").into());
@@ -97,8 +105,7 @@ impl AuditQuery {
         let rows = super::service::page(
             ctx.state(),
             &filter,
-            page.after_parsed()?,
-            page.fetch_limit(),
+            &page.seek(&Ordering::by_id(SortKind::Int, true))?,
         )
         .await?;
         let count = super::service::count(ctx.state().clone(), filter);

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::keyset::Seek;
 use crate::db::schema::audit_log;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -56,15 +57,14 @@ impl AuditEntry {
     pub async fn page(
         conn: &mut AsyncPgConnection,
         filter: &AuditFilter,
-        before: Option<i64>,
-        limit: i64,
+        seek: &Seek,
     ) -> QueryResult<Vec<Self>> {
         let mut query = Self::filtered(filter)
             .select(Self::as_select())
-            .order(audit_log::id.desc())
-            .limit(limit);
-        if let Some(before) = before {
-            query = query.filter(audit_log::id.lt(before));
+            .order(seek.order(None, "audit_log.id"))
+            .limit(seek.limit);
+        if let Some(past) = seek.past(None, "audit_log.id") {
+            query = query.filter(past);
         }
         query.load(conn).await
     }

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::model::{AuditEntry, AuditFilter, NewAuditEntry};
 use crate::app::AppState;
+use crate::db::keyset::Seek;
 use crate::error::{AppError, AppResult};
 use crate::viewer::Viewer;
 
@@ -32,11 +33,10 @@ pub async fn record(
 pub async fn page(
     state: &AppState,
     filter: &AuditFilter,
-    before: Option<i64>,
-    limit: i64,
+    seek: &Seek,
 ) -> AppResult<Vec<AuditEntry>> {
     let mut conn = state.conn().await?;
-    Ok(AuditEntry::page(&mut conn, filter, before, limit).await?)
+    Ok(AuditEntry::page(&mut conn, filter, seek).await?)
 }
 
 /// One entry, for an admin; NOT_FOUND for anyone else, as for an entry that does not exist.

@@ -156,13 +156,19 @@ pub async fn hold_calls(
     Ok(())
 }
 
-/// Charges a finished call from its duration at the rate it was held at and releases the rest
-/// of its hold. Returns whether anything was written (a call without an open hold is left).
-pub async fn settle_call(conn: &mut AsyncPgConnection, call: BilledCall<'_>) -> AppResult<bool> {
-    let Some(open) = Entry::open_hold(conn, call.id).await? else {
-        return Ok(false);
-    };
-    let rate: Option<Rate> = open.rate.and_then(|r| serde_json::from_value(r).ok());
+/// What `settle_call` will charge this call, read before it writes anything (so the call row
+/// can carry its cost before the balance is locked); `None` when it has no open hold.
+pub async fn charge_due(
+    conn: &mut AsyncPgConnection,
+    call: BilledCall<'_>,
+) -> AppResult<Option<i64>> {
+    Ok(Entry::open_hold(conn, call.id)
+        .await?
+        .map(|open| charge_of(open.rate, open.held, &call)))
+}
+
+fn charge_of(rate: Option<serde_json::Value>, held: i64, call: &BilledCall<'_>) -> i64 {
+    let rate: Option<Rate> = rate.and_then(|r| serde_json::from_value(r).ok());
     let duration = i64::from(call.duration_secs.unwrap_or(0));
     let priced = match &rate {
         Some(rate) => rate.charge(duration, call.placed),
@@ -170,7 +176,20 @@ pub async fn settle_call(conn: &mut AsyncPgConnection, call: BilledCall<'_>) -> 
     };
     // The carrier's time limit keeps a call inside its hold; should one overrun, the hold is
     // the most it can cost, so the available balance stays at or above zero.
-    let charge = priced.min(open.held);
+    priced.min(held)
+}
+
+/// Charges a finished call from its duration at the rate it was held at and releases the rest
+/// of its hold. Returns the charge, or `None` when nothing was written (no open hold).
+pub async fn settle_call(
+    conn: &mut AsyncPgConnection,
+    call: BilledCall<'_>,
+) -> AppResult<Option<i64>> {
+    let Some(open) = Entry::open_hold(conn, call.id).await? else {
+        return Ok(None);
+    };
+    let duration = i64::from(call.duration_secs.unwrap_or(0));
+    let charge = charge_of(open.rate.clone(), open.held, &call);
     if charge > 0 {
         let reason = format!("{} s to {} ({})", duration, call.to_number, call.status);
         post(
@@ -202,5 +221,5 @@ pub async fn settle_call(conn: &mut AsyncPgConnection, call: BilledCall<'_>) -> 
         },
     )
     .await?;
-    Ok(true)
+    Ok(Some(charge))
 }

@@ -12,6 +12,7 @@ pub use super::model::LedgerFilter;
 use super::rates::{self, Rate, RateInput};
 use super::statement::{self, Statement};
 use crate::app::AppState;
+use crate::db::keyset::Seek;
 use crate::error::{AppError, AppResult};
 use crate::events::Event;
 use crate::viewer::Viewer;
@@ -106,13 +107,8 @@ pub async fn credit_top_up(
 }
 
 /// Newest first; `after` is the id of the last entry already seen.
-pub async fn list(
-    state: &AppState,
-    filter: &LedgerFilter,
-    after: Option<i64>,
-    limit: i64,
-) -> AppResult<Vec<Entry>> {
-    Ok(Entry::page(&mut *state.conn().await?, filter, after, limit).await?)
+pub async fn list(state: &AppState, filter: &LedgerFilter, seek: &Seek) -> AppResult<Vec<Entry>> {
+    Ok(Entry::page(&mut *state.conn().await?, filter, seek).await?)
 }
 
 /// One entry, for its user or an ADMIN; NOT_FOUND for anyone else.

@@ -15,7 +15,9 @@ use sha2::Sha256;
 use uuid::Uuid;
 
 use super::model::{Call, CallFilter, CallStatus};
+use super::sort::CallOrderField;
 use crate::app::AppState;
+use crate::db::keyset::{Key, Seek, SortValue};
 use crate::error::{AppError, AppResult};
 use crate::users::{Role, User, UserStatus};
 use crate::viewer::Viewer;
@@ -227,7 +229,15 @@ async fn page(
         .conn()
         .await
         .map_err(|e| std::io::Error::other(e.message()))?;
-    Call::page(&mut conn, filter, after, PAGE)
+    let seek = Seek {
+        from: after.map(|id| Key {
+            value: None,
+            id: SortValue::Uuid(id),
+        }),
+        descending: true,
+        limit: PAGE,
+    };
+    Call::page(&mut conn, filter, CallOrderField::CreatedAt, &seek)
         .await
         .map_err(std::io::Error::other)
 }

@@ -5,20 +5,22 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::filter::CallsFilter;
 use super::loaders::CallEvents;
-use super::model::{
-    Call, CallDirection, CallEvent, CallFilter, CallStatus, EventKind, EventSource,
-};
+use super::model::{Call, CallDirection, CallEvent, CallStatus, EventKind, EventSource};
 use super::service;
+use super::sort::{self, CallOrder};
 use super::status::EVENT_CALL_UPDATED;
 use crate::billing::loaders::{CallMoney, CallMoneyLoader};
 use crate::campaigns::graphql::CampaignNode;
 use crate::campaigns::loaders::CampaignsById;
+use crate::db::keyset::SortKind;
 use crate::dids;
 use crate::dids::graphql::DidNode;
 use crate::dids::loaders::DidsById;
 use crate::graphql::context::{load_one, ContextExt};
 use crate::graphql::ids::parse_id;
+use crate::graphql::order::Ordering;
 use crate::graphql::pagination::{List, Page};
 use crate::graphql::Vnd;
 
@@ -239,79 +241,45 @@ pub struct ExportCallsInput {
     pub filter: Option<CallsFilter>,
 }
 
-#[derive(InputObject, Default)]
-#[graphql(name = "CallFilter")]
-/// Narrows a list of calls; all given conditions must hold.
-pub struct CallsFilter {
-    /// Only calls of this campaign (yours, or any for an ADMIN).
-    pub campaign_id: Option<ID>,
-    /// Only calls in one of these statuses; omit for every status.
-    pub statuses: Option<Vec<CallStatus>>,
-    /// Only calls to this number: E.164 such as +84901234567, or Vietnamese national 0901234567.
-    pub to: Option<String>,
-    /// Only calls from this number: E.164 such as +84901234567, or Vietnamese national 0901234567.
-    pub from: Option<String>,
-    /// Only calls created at or after this instant (RFC 3339 UTC).
-    pub since: Option<DateTime<Utc>>,
-    /// Only calls created before this instant (RFC 3339 UTC).
-    pub until: Option<DateTime<Utc>>,
-}
-
-impl CallsFilter {
-    /// The GraphQL filter as the model's, ids parsed; `None` means every call the viewer may see.
-    fn parse(filter: Option<Self>) -> Result<CallFilter, crate::error::AppError> {
-        let f = filter.unwrap_or_default();
-        Ok(CallFilter {
-            owner_id: None,
-            campaign_id: f
-                .campaign_id
-                .as_ref()
-                .map(|id| parse_id("campaignId", id))
-                .transpose()?,
-            statuses: f.statuses,
-            to: f.to.as_deref().map(|n| number("to", n)).transpose()?,
-            from: f.from.as_deref().map(|n| number("from", n)).transpose()?,
-            since: f.since,
-            until: f.until,
-        })
-    }
-}
-
-/// A filter's number as calls store it (E.164), from any format a Vietnamese user types;
-/// a number that cannot be one is a clear error rather than an empty list.
-fn number(field: &'static str, raw: &str) -> Result<String, crate::error::AppError> {
-    crate::phone::parse(raw, "VN")
-        .map(|n| n.e164.to_string())
-        .map_err(|e| crate::error::AppError::bad_input(field, e.to_string()))
-}
-
 #[derive(Default)]
 pub struct CallsQuery;
 
 #[Object]
 impl CallsQuery {
-    /// Your calls, newest first (an ADMIN sees everyone's).
-    #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
+    /// Your calls, newest first unless `orderBy` says otherwise (an ADMIN sees everyone's).
+    #[graphql(complexity = "crate::graphql::cost::page(first.or(last), child_complexity)")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay's four paging arguments, a filter and an order are GraphQL arguments"
+    )]
     async fn calls(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
         #[graphql(desc = "Only calls matching this; omit for all.")] filter: Option<CallsFilter>,
+        #[graphql(desc = "Sort order; newest first when omitted.")] order_by: Option<CallOrder>,
     ) -> Result<List<CallNode>> {
-        let page = Page::parse(first, after)?;
+        let page = Page::parse(first, after, last, before)?;
+        let (sort, ordering) =
+            Ordering::of(CallOrder::pair(order_by), sort::DEFAULT, SortKind::Uuid);
         let filter =
             service::scoped(ctx.state(), ctx.viewer()?, CallsFilter::parse(filter)?).await?;
-        let rows = service::page(
-            ctx.state(),
-            &filter,
-            page.after_parsed()?,
-            page.fetch_limit(),
-        )
-        .await?;
+        let rows = service::page(ctx.state(), &filter, sort, &page.seek(&ordering)?).await?;
         let count = service::count(ctx.state().clone(), filter);
-        Ok(page.connection(rows, |c| c.id.to_string(), CallNode, count))
+        Ok(page.connection(
+            rows,
+            |c| ordering.cursor(sort.value(c), c.id),
+            CallNode,
+            count,
+        ))
     }
 
     #[graphql(complexity = "crate::graphql::cost::LOOKUP + child_complexity")]

@@ -34,9 +34,12 @@ pub async fn settle_orphaned_holds(state: &AppState) -> AppResult<usize> {
         let owner = conn
             .transaction::<_, AppError, _>(async |conn| {
                 let call = Call::find_for_update(conn, orphan.call_id).await?;
-                if !ledger::settle_call(conn, call.billed()).await? {
+                // Before the ledger locks the balance: the call row's foreign keys are locked first.
+                let Some(charge) = ledger::charge_due(conn, call.billed()).await? else {
                     return Ok(None);
-                }
+                };
+                Call::set_cost(conn, call.id, charge).await?;
+                ledger::settle_call(conn, call.billed()).await?;
                 crate::audit::service::record(
                     conn,
                     None,

@@ -2,15 +2,18 @@
 //! state changes.
 
 pub mod export;
+pub mod filter;
 pub mod graphql;
 pub mod holds;
 pub mod jobs;
 pub mod leg;
 pub mod loaders;
 pub mod model;
+mod page;
 pub mod reconcile;
 pub mod service;
 pub mod snapshots;
+pub mod sort;
 pub mod status;
 #[cfg(test)]
 mod status_props;

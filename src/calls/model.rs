@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -128,6 +127,8 @@ pub struct Call {
     pub campaign_id: Option<Uuid>,
     pub contact_id: Option<i64>,
     pub attempt: Option<i32>,
+    /// Đồng charged, copied from the ledger when the call is settled, for sorting by cost.
+    pub cost_vnd: i64,
 }
 
 #[derive(Insertable)]
@@ -155,6 +156,7 @@ pub struct CallChanges {
     pub answered_at: Option<Option<DateTime<Utc>>>,
     pub ended_at: Option<Option<DateTime<Utc>>>,
     pub updated_at: Option<DateTime<Utc>>,
+    pub cost_vnd: Option<i64>,
 }
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -297,54 +299,6 @@ impl Call {
             .returning(Self::as_returning())
             .get_result(conn)
             .await
-    }
-
-    /// Newest first, keyset on the (time-ordered) id.
-    pub async fn page(
-        conn: &mut AsyncPgConnection,
-        filter: &CallFilter,
-        after: Option<Uuid>,
-        limit: i64,
-    ) -> QueryResult<Vec<Self>> {
-        let mut query = Self::filtered(filter)
-            .order(calls::id.desc())
-            .limit(limit)
-            .select(Self::as_select());
-        if let Some(after) = after {
-            query = query.filter(calls::id.lt(after));
-        }
-        query.load(conn).await
-    }
-
-    /// How many calls the filter matches, for a list's `totalCount`.
-    pub async fn count(conn: &mut AsyncPgConnection, filter: &CallFilter) -> QueryResult<i64> {
-        Self::filtered(filter).count().get_result(conn).await
-    }
-
-    fn filtered(filter: &CallFilter) -> calls::BoxedQuery<'static, Pg> {
-        let mut query = calls::table.into_boxed();
-        if let Some(owner) = filter.owner_id {
-            query = query.filter(calls::owner_id.eq(owner));
-        }
-        if let Some(campaign) = filter.campaign_id {
-            query = query.filter(calls::campaign_id.eq(campaign));
-        }
-        if let Some(statuses) = &filter.statuses {
-            query = query.filter(calls::status.eq_any(statuses.clone()));
-        }
-        if let Some(to) = &filter.to {
-            query = query.filter(calls::to_number.eq(to.clone()));
-        }
-        if let Some(from) = &filter.from {
-            query = query.filter(calls::from_number.eq(from.clone()));
-        }
-        if let Some(since) = filter.since {
-            query = query.filter(calls::created_at.ge(since));
-        }
-        if let Some(until) = filter.until {
-            query = query.filter(calls::created_at.lt(until));
-        }
-        query
     }
 
     pub async fn events(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<CallEvent>> {

@@ -162,6 +162,19 @@ pub async fn apply_locked(
     if update.status.is_final() {
         changes.ended_at = Some(Some(update.occurred_at));
         changes.duration_secs = Some(Some(update.duration_secs.unwrap_or(0)));
+        // The charge settling will post, in the same write as the final state: a second write
+        // to the row in this transaction would take its foreign keys' locks (campaign, owner,
+        // account) after the balance's, and deadlock against the dispatcher.
+        let billed = crate::billing::ledger::BilledCall {
+            id: call.id,
+            owner_id: call.owner_id,
+            campaign_id: call.campaign_id,
+            to_number: &call.to_number,
+            duration_secs: Some(update.duration_secs.unwrap_or(0)),
+            placed: call.twilio_sid.is_some() || update.twilio_sid.is_some(),
+            status: update.status.as_str(),
+        };
+        changes.cost_vnd = crate::billing::ledger::charge_due(conn, billed).await?;
         // A completed call that we never saw answered still was.
         if update.status == CallStatus::Completed && call.answered_at.is_none() {
             changes.answered_at = Some(Some(update.occurred_at));

@@ -1,9 +1,9 @@
 //! The campaign list: a viewer's own campaigns, or everyone's for an admin.
 
-use uuid::Uuid;
-
 use super::model::{Campaign, CampaignFilter};
+use super::sort::CampaignOrderField;
 use crate::app::AppState;
+use crate::db::keyset::Seek;
 use crate::error::AppResult;
 use crate::viewer::Viewer;
 
@@ -15,14 +15,14 @@ pub fn scoped(viewer: &Viewer, mut filter: CampaignFilter) -> CampaignFilter {
     filter
 }
 
-/// A page of a filter from `scoped`, newest first.
+/// A page of a filter from `scoped`, in `sort` order.
 pub async fn page(
     state: &AppState,
     filter: &CampaignFilter,
-    after: Option<Uuid>,
-    limit: i64,
+    sort: CampaignOrderField,
+    seek: &Seek,
 ) -> AppResult<Vec<Campaign>> {
-    Ok(Campaign::page(&mut *state.conn().await?, filter, after, limit).await?)
+    Ok(Campaign::page(&mut *state.conn().await?, filter, sort, seek).await?)
 }
 
 /// How many campaigns a filter from `scoped` matches.

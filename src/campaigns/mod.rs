@@ -13,6 +13,7 @@ pub mod preflight;
 pub mod progress;
 pub mod service;
 pub mod settings;
+pub mod sort;
 pub mod stats;
 pub mod voices;
 

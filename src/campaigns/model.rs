@@ -7,7 +7,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::settings::{AmdMode, ConsentBasis};
+use super::sort::CampaignOrderField;
 use crate::compliance::Purpose;
+use crate::db::keyset::{Seek, Sort};
 use crate::db::schema::campaigns;
 use crate::text_enum;
 
@@ -191,15 +193,16 @@ impl Campaign {
     pub async fn page(
         conn: &mut AsyncPgConnection,
         filter: &CampaignFilter,
-        after: Option<Uuid>,
-        limit: i64,
+        sort: CampaignOrderField,
+        seek: &Seek,
     ) -> QueryResult<Vec<Self>> {
+        let column = sort.column().map(|(sql, _)| sql);
         let mut query = Self::filtered(filter)
-            .order(campaigns::id.desc())
-            .limit(limit)
+            .order(seek.order(column, "campaigns.id"))
+            .limit(seek.limit)
             .select(Self::as_select());
-        if let Some(after) = after {
-            query = query.filter(campaigns::id.lt(after));
+        if let Some(past) = seek.past(column, "campaigns.id") {
+            query = query.filter(past);
         }
         query.load(conn).await
     }

@@ -5,9 +5,11 @@ use chrono::{DateTime, Utc};
 
 use super::model::{DncEntry, DncSource};
 use super::service::{self, Scope};
+use crate::db::keyset::SortKind;
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::ids::parse_id;
+use crate::graphql::order::Ordering;
 use crate::graphql::pagination::{List, Page};
 
 /// Which do-not-call list an entry is on.
@@ -149,26 +151,31 @@ pub struct ComplianceQuery;
 #[Object]
 impl ComplianceQuery {
     /// Do-not-call entries, oldest first: your own list, or for admins every list; any signed-in user.
-    #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::page(first.or(last), child_complexity)")]
     async fn do_not_call_entries(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, 0 to 500; 50 when omitted.")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
         #[graphql(desc = "List and number filters; omit for every entry you may see.")]
         filter: Option<DoNotCallFilter>,
     ) -> Result<List<DoNotCallEntryNode>> {
         let viewer = ctx.viewer()?;
-        let page = Page::parse(first, after)?;
+        let page = Page::parse(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let rows = service::page(
             ctx.state(),
             viewer,
             filter.scope.map(Scope::from),
             filter.phone.as_deref(),
-            page.after_parsed()?,
-            page.fetch_limit(),
+            &page.seek(&Ordering::by_id(SortKind::Uuid, false))?,
         )
         .await?;
         let count = service::count(

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::keyset::Seek;
 use crate::db::schema::do_not_call;
 use crate::phone::E164;
 use crate::text_enum;
@@ -125,15 +126,14 @@ impl DncEntry {
         conn: &mut AsyncPgConnection,
         list: DncList,
         phone: Option<&str>,
-        after: Option<Uuid>,
-        limit: i64,
+        seek: &Seek,
     ) -> QueryResult<Vec<Self>> {
         let mut query = Self::filtered(list, phone)
-            .order(do_not_call::id)
-            .limit(limit)
+            .order(seek.order(None, "do_not_call.id"))
+            .limit(seek.limit)
             .select(Self::as_select());
-        if let Some(after) = after {
-            query = query.filter(do_not_call::id.gt(after));
+        if let Some(past) = seek.past(None, "do_not_call.id") {
+            query = query.filter(past);
         }
         query.load(conn).await
     }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::model::{DncEntry, DncList, DncSource, NewDncEntry};
 use crate::app::AppState;
 use crate::audit;
+use crate::db::keyset::Seek;
 use crate::error::{AppError, AppResult};
 use crate::phone::{self, E164};
 use crate::viewer::Viewer;
@@ -145,19 +146,11 @@ pub async fn page(
     viewer: &Viewer,
     scope: Option<Scope>,
     phone: Option<&str>,
-    after: Option<Uuid>,
-    limit: i64,
+    seek: &Seek,
 ) -> AppResult<Vec<DncEntry>> {
     let list = list_for(viewer, scope)?;
     let phone = phone.map(|p| parse_phone(p, "VN")).transpose()?;
-    Ok(DncEntry::page(
-        &mut *state.conn().await?,
-        list,
-        phone.as_deref(),
-        after,
-        limit,
-    )
-    .await?)
+    Ok(DncEntry::page(&mut *state.conn().await?, list, phone.as_deref(), seek).await?)
 }
 
 /// How many entries `page` pages through.

@@ -3,6 +3,7 @@
 pub mod count;
 mod e164;
 pub mod embedded;
+pub mod keyset;
 pub mod migrations;
 pub mod schema;
 mod text_enum;

@@ -143,6 +143,7 @@ diesel::table! {
         attempt -> Nullable<Int4>,
         leg -> Nullable<Text>,
         parent_sid -> Nullable<Text>,
+        cost_vnd -> Int8,
     }
 }
 

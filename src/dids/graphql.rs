@@ -11,9 +11,12 @@ use super::graphql_types::{
 };
 use super::model::{Did, DidFilter, DidStatus};
 use super::service;
+use super::sort::{self, DidOrder};
+use crate::db::keyset::SortKind;
 use crate::graphql::context::{load_one, ContextExt};
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::ids::parse_id;
+use crate::graphql::order::Ordering;
 use crate::graphql::pagination::{List, Page};
 use crate::users::graphql::UserNode;
 use crate::users::loaders::UsersById;
@@ -166,7 +169,11 @@ impl DidsQuery {
     /// Every number on every account, released ones included, oldest first; ADMIN only.
     #[graphql(
         guard = "AdminGuard",
-        complexity = "crate::graphql::cost::page(first, child_complexity)"
+        complexity = "crate::graphql::cost::page(first.or(last), child_complexity)"
+    )]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay's four paging arguments, a filter and an order are GraphQL arguments"
     )]
     async fn dids(
         &self,
@@ -174,10 +181,19 @@ impl DidsQuery {
         #[graphql(desc = "Page size, 0 to 500; 50 when omitted.")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
         #[graphql(desc = "Account, status and holder filters; omit for every number.")]
         filter: Option<DidsFilter>,
+        #[graphql(desc = "Sort order; oldest first when omitted.")] order_by: Option<DidOrder>,
     ) -> Result<List<DidNode>> {
-        let page = Page::parse(first, after)?;
+        let page = Page::parse(first, after, last, before)?;
+        let (sort, ordering) =
+            Ordering::of(DidOrder::pair(order_by), sort::DEFAULT, SortKind::Uuid);
         let filter = filter.unwrap_or_default();
         let filter = DidFilter {
             twilio_account_id: filter
@@ -193,37 +209,44 @@ impl DidsQuery {
                 .transpose()?,
             unassigned: filter.unassigned,
         };
-        let rows = service::page(
-            ctx.state(),
-            &filter,
-            page.after_parsed()?,
-            page.fetch_limit(),
-        )
-        .await?;
+        let rows = service::page(ctx.state(), &filter, sort, &page.seek(&ordering)?).await?;
         let count = service::count(ctx.state().clone(), filter);
-        Ok(page.connection(rows, |d| d.id.to_string(), DidNode, count))
+        Ok(page.connection(
+            rows,
+            |d| ordering.cursor(sort.value(d), d.id),
+            DidNode,
+            count,
+        ))
     }
 
     /// The numbers assigned to the signed-in user, oldest first; any signed-in user.
-    #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::page(first.or(last), child_complexity)")]
     async fn my_dids(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, 0 to 500; 50 when omitted.")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
+        #[graphql(desc = "Sort order; oldest first when omitted.")] order_by: Option<DidOrder>,
     ) -> Result<List<DidNode>> {
         let viewer = ctx.viewer()?;
-        let page = Page::parse(first, after)?;
-        let rows = service::for_user(
-            ctx.state(),
-            viewer.id,
-            page.after_parsed()?,
-            page.fetch_limit(),
-        )
-        .await?;
+        let page = Page::parse(first, after, last, before)?;
+        let (sort, ordering) =
+            Ordering::of(DidOrder::pair(order_by), sort::DEFAULT, SortKind::Uuid);
+        let rows = service::for_user(ctx.state(), viewer.id, sort, &page.seek(&ordering)?).await?;
         let count = service::count(ctx.state().clone(), service::assigned_to(viewer.id));
-        Ok(page.connection(rows, |d| d.id.to_string(), DidNode, count))
+        Ok(page.connection(
+            rows,
+            |d| ordering.cursor(sort.value(d), d.id),
+            DidNode,
+            count,
+        ))
     }
 }
 

@@ -4,7 +4,9 @@ use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::model::{Did, DidFilter};
+use super::sort::DidOrderField;
 use crate::app::AppState;
+use crate::db::keyset::Seek;
 use crate::error::{AppError, AppResult};
 use crate::viewer::Viewer;
 
@@ -35,10 +37,10 @@ pub async fn get_for(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<D
 pub async fn page(
     state: &AppState,
     filter: &DidFilter,
-    after: Option<Uuid>,
-    limit: i64,
+    sort: DidOrderField,
+    seek: &Seek,
 ) -> AppResult<Vec<Did>> {
-    Ok(Did::page(&mut *state.conn().await?, filter, after, limit).await?)
+    Ok(Did::page(&mut *state.conn().await?, filter, sort, seek).await?)
 }
 
 /// How many numbers `page` pages through.
@@ -57,8 +59,8 @@ pub fn assigned_to(user_id: Uuid) -> DidFilter {
 pub async fn for_user(
     state: &AppState,
     user_id: Uuid,
-    after: Option<Uuid>,
-    limit: i64,
+    sort: DidOrderField,
+    seek: &Seek,
 ) -> AppResult<Vec<Did>> {
-    page(state, &assigned_to(user_id), after, limit).await
+    page(state, &assigned_to(user_id), sort, seek).await
 }

@@ -17,6 +17,7 @@ mod numbers;
 mod purchase;
 mod release;
 pub mod service;
+pub mod sort;
 mod webhooks;
 
 pub use model::{Did, DidStatus};

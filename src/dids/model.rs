@@ -6,6 +6,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::sort::DidOrderField;
+use crate::db::keyset::{Seek, Sort};
 use crate::db::schema::dids;
 use crate::phone::E164;
 use crate::text_enum;
@@ -158,15 +160,16 @@ impl Did {
     pub async fn page(
         conn: &mut AsyncPgConnection,
         filter: &DidFilter,
-        after: Option<Uuid>,
-        limit: i64,
+        sort: DidOrderField,
+        seek: &Seek,
     ) -> QueryResult<Vec<Self>> {
+        let column = sort.column().map(|(sql, _)| sql);
         let mut query = Self::filtered(filter)
-            .order(dids::id)
-            .limit(limit)
+            .order(seek.order(column, "dids.id"))
+            .limit(seek.limit)
             .select(Self::as_select());
-        if let Some(after) = after {
-            query = query.filter(dids::id.gt(after));
+        if let Some(past) = seek.past(column, "dids.id") {
+            query = query.filter(past);
         }
         query.load(conn).await
     }

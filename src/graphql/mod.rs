@@ -10,6 +10,7 @@ pub mod guards;
 pub mod ids;
 pub mod money;
 pub mod naming;
+pub mod order;
 pub mod pagination;
 pub mod response;
 

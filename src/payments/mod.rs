@@ -8,6 +8,7 @@ pub mod model;
 pub mod protocol;
 pub mod service;
 pub mod settle;
+pub mod sort;
 pub mod unmatched;
 pub mod unmatched_model;
 

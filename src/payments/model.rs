@@ -6,7 +6,9 @@ use diesel::QueryableByName;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::sort::TopUpOrderField;
 use crate::db::count::Count;
+use crate::db::keyset::{Seek, Sort};
 use crate::error::{AppError, AppResult};
 use crate::text_enum;
 
@@ -119,25 +121,29 @@ impl TopUp {
         .map_err(not_found)
     }
 
+    /// A page in `sort` order (ties by id), read from the index that serves it.
     pub async fn list(
         conn: &mut AsyncPgConnection,
         user_id: Option<Uuid>,
         statuses: Option<&[TopUpStatus]>,
-        after: Option<Uuid>,
-        limit: i64,
+        sort: TopUpOrderField,
+        seek: &Seek,
     ) -> AppResult<Vec<Self>> {
-        Ok(diesel::sql_query(format!(
-            "SELECT {COLUMNS} FROM top_ups WHERE {LIST_FILTER} AND ($3::uuid IS NULL OR id < $3)
-             ORDER BY id DESC LIMIT $4"
+        let column = sort.column().map(|(sql, _)| sql);
+        let (order, past, limit) = seek.raw_sql(column, "id", 3);
+        let query = diesel::sql_query(format!(
+            "SELECT {COLUMNS} FROM top_ups WHERE {LIST_FILTER} {past} ORDER BY {order} LIMIT ${limit}"
         ))
+        .into_boxed()
         .bind::<Nullable<SqlUuid>, _>(user_id)
         .bind::<Nullable<Array<Text>>, _>(
             statuses.map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
-        )
-        .bind::<Nullable<SqlUuid>, _>(after)
-        .bind::<BigInt, _>(limit)
-        .load(conn)
-        .await?)
+        );
+        Ok(seek
+            .bind_cursor(column.is_some(), query)
+            .bind::<BigInt, _>(seek.limit)
+            .load(conn)
+            .await?)
     }
 
     /// How many top-ups `list` would page through, for its `totalCount`.

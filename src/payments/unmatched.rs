@@ -10,6 +10,7 @@ use super::model::TopUp;
 use super::unmatched_model::{NewUnmatchedPayment, UnmatchedPayment, UnmatchedPaymentStatus};
 use crate::app::AppState;
 use crate::billing::ledger::{self, Kind, NewEntry};
+use crate::db::keyset::Seek;
 use crate::error::{AppError, AppResult};
 use crate::viewer::Viewer;
 
@@ -57,10 +58,9 @@ pub async fn record(conn: &mut AsyncPgConnection, payment: Unmatched<'_>) -> App
 pub async fn page(
     state: &AppState,
     statuses: Option<&[UnmatchedPaymentStatus]>,
-    after: Option<Uuid>,
-    limit: i64,
+    seek: &Seek,
 ) -> AppResult<Vec<UnmatchedPayment>> {
-    Ok(UnmatchedPayment::page(&mut *state.conn().await?, statuses, after, limit).await?)
+    Ok(UnmatchedPayment::page(&mut *state.conn().await?, statuses, seek).await?)
 }
 
 pub async fn count(

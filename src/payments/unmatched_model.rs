@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::keyset::Seek;
 use crate::db::schema::unmatched_payments;
 use crate::text_enum;
 
@@ -81,15 +82,14 @@ impl UnmatchedPayment {
     pub async fn page(
         conn: &mut AsyncPgConnection,
         statuses: Option<&[UnmatchedPaymentStatus]>,
-        after: Option<Uuid>,
-        limit: i64,
+        seek: &Seek,
     ) -> QueryResult<Vec<Self>> {
         let mut query = Self::filtered(statuses)
-            .order(unmatched_payments::id.desc())
-            .limit(limit)
+            .order(seek.order(None, "unmatched_payments.id"))
+            .limit(seek.limit)
             .select(Self::as_select());
-        if let Some(after) = after {
-            query = query.filter(unmatched_payments::id.lt(after));
+        if let Some(past) = seek.past(None, "unmatched_payments.id") {
+            query = query.filter(past);
         }
         query.load(conn).await
     }

@@ -6,9 +6,11 @@ use chrono::{DateTime, Utc};
 
 use super::model::{AccountStatus, TwilioAccount};
 use super::service::{self, AccountInput, AccountUpdate};
+use crate::db::keyset::SortKind;
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::ids::parse_id;
+use crate::graphql::order::Ordering;
 use crate::graphql::pagination::{List, Page};
 
 pub struct TwilioAccountNode(pub TwilioAccount);
@@ -121,7 +123,7 @@ impl TwilioAccountsQuery {
     /// Every registered Twilio account, oldest first; ADMIN only.
     #[graphql(
         guard = "AdminGuard",
-        complexity = "crate::graphql::cost::page(first, child_complexity)"
+        complexity = "crate::graphql::cost::page(first.or(last), child_complexity)"
     )]
     async fn twilio_accounts(
         &self,
@@ -129,9 +131,19 @@ impl TwilioAccountsQuery {
         #[graphql(desc = "Page size, 0 to 500; 50 when omitted.")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
     ) -> Result<List<TwilioAccountNode>> {
-        let page = Page::parse(first, after)?;
-        let rows = service::page(ctx.state(), page.after_parsed()?, page.fetch_limit()).await?;
+        let page = Page::parse(first, after, last, before)?;
+        let rows = service::page(
+            ctx.state(),
+            &page.seek(&Ordering::by_id(SortKind::Uuid, false))?,
+        )
+        .await?;
         let count = service::count(ctx.state().clone());
         Ok(page.connection(rows, |a| a.id.to_string(), TwilioAccountNode, count))
     }

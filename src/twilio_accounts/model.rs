@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::keyset::Seek;
 use crate::db::schema::twilio_accounts;
 use crate::text_enum;
 
@@ -109,17 +110,13 @@ impl TwilioAccount {
             .await
     }
 
-    pub async fn page(
-        conn: &mut AsyncPgConnection,
-        after: Option<Uuid>,
-        limit: i64,
-    ) -> QueryResult<Vec<Self>> {
+    pub async fn page(conn: &mut AsyncPgConnection, seek: &Seek) -> QueryResult<Vec<Self>> {
         let mut query = Self::filtered()
-            .order(twilio_accounts::id)
-            .limit(limit)
+            .order(seek.order(None, "twilio_accounts.id"))
+            .limit(seek.limit)
             .select(Self::as_select());
-        if let Some(after) = after {
-            query = query.filter(twilio_accounts::id.gt(after));
+        if let Some(past) = seek.past(None, "twilio_accounts.id") {
+            query = query.filter(past);
         }
         query.load(conn).await
     }

@@ -14,6 +14,7 @@ use super::model::{AccountStatus, NewTwilioAccount, TwilioAccount, TwilioAccount
 use crate::app::AppState;
 use crate::audit;
 use crate::config::Secret;
+use crate::db::keyset::Seek;
 use crate::error::{AppError, AppResult};
 use crate::twilio::client::TWILIO_API_BASE;
 use crate::twilio::endpoint;
@@ -129,12 +130,8 @@ pub async fn get_for(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<T
     get(state, id).await
 }
 
-pub async fn page(
-    state: &AppState,
-    after: Option<Uuid>,
-    limit: i64,
-) -> AppResult<Vec<TwilioAccount>> {
-    Ok(TwilioAccount::page(&mut *state.conn().await?, after, limit).await?)
+pub async fn page(state: &AppState, seek: &Seek) -> AppResult<Vec<TwilioAccount>> {
+    Ok(TwilioAccount::page(&mut *state.conn().await?, seek).await?)
 }
 
 pub async fn count(state: AppState) -> AppResult<i64> {

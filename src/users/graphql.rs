@@ -7,9 +7,12 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::model::{Role, User, UserFilter, UserStatus};
 use super::service::{self, NewAccount, EVENT_USER_UPDATED};
+use super::sort::{self, UserOrder};
+use crate::db::keyset::SortKind;
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::ids::parse_id;
+use crate::graphql::order::Ordering;
 use crate::graphql::pagination::{List, Page};
 
 pub struct UserNode(pub User);
@@ -94,7 +97,11 @@ impl UsersQuery {
     /// Every account, oldest first, optionally filtered; ADMIN only.
     #[graphql(
         guard = "AdminGuard",
-        complexity = "crate::graphql::cost::page(first, child_complexity)"
+        complexity = "crate::graphql::cost::page(first.or(last), child_complexity)"
+    )]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay's four paging arguments, a filter and an order are GraphQL arguments"
     )]
     async fn users(
         &self,
@@ -102,26 +109,34 @@ impl UsersQuery {
         #[graphql(desc = "Page size, 0 to 500; 50 when omitted.")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
         #[graphql(desc = "Role, status and text filters; omit for every user.")] filter: Option<
             UsersFilter,
         >,
+        #[graphql(desc = "Sort order; oldest first when omitted.")] order_by: Option<UserOrder>,
     ) -> Result<List<UserNode>> {
-        let page = Page::parse(first, after)?;
+        let page = Page::parse(first, after, last, before)?;
+        let (sort, ordering) =
+            Ordering::of(UserOrder::pair(order_by), sort::DEFAULT, SortKind::Uuid);
         let filter = filter.unwrap_or_default();
         let filter = UserFilter {
             role: filter.role,
             status: filter.status,
             search: filter.search.filter(|s| !s.trim().is_empty()),
         };
-        let rows = service::page(
-            ctx.state(),
-            &filter,
-            page.after_parsed()?,
-            page.fetch_limit(),
-        )
-        .await?;
+        let rows = service::page(ctx.state(), &filter, sort, &page.seek(&ordering)?).await?;
         let count = service::count(ctx.state().clone(), filter);
-        Ok(page.connection(rows, |u| u.id.to_string(), UserNode, count))
+        Ok(page.connection(
+            rows,
+            |u| ordering.cursor(sort.value(u), u.id),
+            UserNode,
+            count,
+        ))
     }
 
     /// One account by ID; ADMIN only.

@@ -5,5 +5,6 @@ pub mod loaders;
 pub mod model;
 pub mod password;
 pub mod service;
+pub mod sort;
 
 pub use model::{Role, User, UserStatus};

@@ -6,6 +6,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::sort::UserOrderField;
+use crate::db::keyset::{Seek, Sort};
 use crate::db::schema::users;
 pub use crate::viewer::{Role, UserStatus};
 
@@ -117,15 +119,16 @@ impl User {
     pub async fn page(
         conn: &mut AsyncPgConnection,
         filter: &UserFilter,
-        after: Option<Uuid>,
-        limit: i64,
+        sort: UserOrderField,
+        seek: &Seek,
     ) -> QueryResult<Vec<User>> {
+        let column = sort.column().map(|(sql, _)| sql);
         let mut query = Self::filtered(filter)
             .select(User::as_select())
-            .order(users::id)
-            .limit(limit);
-        if let Some(after) = after {
-            query = query.filter(users::id.gt(after));
+            .order(seek.order(column, "users.id"))
+            .limit(seek.limit);
+        if let Some(past) = seek.past(column, "users.id") {
+            query = query.filter(past);
         }
         query.load(conn).await
     }

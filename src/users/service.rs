@@ -8,8 +8,10 @@ use uuid::Uuid;
 
 use super::model::{NewUser, Role, User, UserChanges, UserFilter};
 use super::password;
+use super::sort::UserOrderField;
 use crate::app::AppState;
 use crate::audit;
+use crate::db::keyset::Seek;
 use crate::error::{AppError, AppResult};
 use crate::viewer::Viewer;
 
@@ -156,11 +158,11 @@ pub async fn get_for(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<U
 pub async fn page(
     state: &AppState,
     filter: &UserFilter,
-    after: Option<Uuid>,
-    limit: i64,
+    sort: UserOrderField,
+    seek: &Seek,
 ) -> AppResult<Vec<User>> {
     let mut conn = state.conn().await?;
-    Ok(User::page(&mut conn, filter, after, limit).await?)
+    Ok(User::page(&mut conn, filter, sort, seek).await?)
 }
 
 pub async fn count(state: AppState, filter: UserFilter) -> AppResult<i64> {

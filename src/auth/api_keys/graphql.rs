@@ -1,5 +1,7 @@
 //! `apiKeys`, `createApiKey`, `revokeApiKey`.
 
+use crate::db::keyset::SortKind;
+use crate::graphql::order::Ordering;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
@@ -94,23 +96,24 @@ pub struct ApiKeysQuery;
 #[Object]
 impl ApiKeysQuery {
     /// Your API keys, newest first; an administrator sees every user's.
-    #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::page(first.or(last), child_complexity)")]
     async fn api_keys(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, 0 to 500; 50 when omitted.")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page; omit for the first page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
     ) -> Result<List<ApiKeyNode>> {
         let viewer = ctx.viewer()?.clone();
-        let page = Page::parse(first, after)?;
-        let rows = service::page(
-            ctx.state(),
-            &viewer,
-            page.after_parsed()?,
-            page.fetch_limit(),
-        )
-        .await?;
+        let page = Page::parse(first, after, last, before)?;
+        let seek = page.seek(&Ordering::by_id(SortKind::Uuid, true))?;
+        let rows = service::page(ctx.state(), &viewer, &seek).await?;
         let count = service::count(ctx.state().clone(), viewer);
         Ok(page.connection(rows, |k| k.id.to_string(), ApiKeyNode, count))
     }

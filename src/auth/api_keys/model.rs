@@ -1,5 +1,6 @@
 //! The `api_keys` table.
 
+use crate::db::keyset::Seek;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -58,19 +59,18 @@ impl ApiKey {
     pub async fn page(
         conn: &mut AsyncPgConnection,
         owner: Option<Uuid>,
-        before: Option<Uuid>,
-        limit: i64,
+        seek: &Seek,
     ) -> QueryResult<Vec<ApiKey>> {
         let mut query = api_keys::table
             .select(ApiKey::as_select())
-            .order(api_keys::id.desc())
-            .limit(limit)
-            .into_boxed();
+            .into_boxed()
+            .order(seek.order(None, "api_keys.id"))
+            .limit(seek.limit);
         if let Some(owner) = owner {
             query = query.filter(api_keys::user_id.eq(owner));
         }
-        if let Some(before) = before {
-            query = query.filter(api_keys::id.lt(before));
+        if let Some(past) = seek.past(None, "api_keys.id") {
+            query = query.filter(past);
         }
         query.load(conn).await
     }

@@ -1,5 +1,6 @@
 //! Creating, listing, revoking and checking API keys.
 
+use crate::db::keyset::Seek;
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::AsyncConnection;
 use serde_json::json;
@@ -123,14 +124,9 @@ pub async fn create(
 }
 
 /// The viewer's keys, or every user's for an admin; newest first.
-pub async fn page(
-    state: &AppState,
-    viewer: &Viewer,
-    before: Option<Uuid>,
-    limit: i64,
-) -> AppResult<Vec<ApiKey>> {
+pub async fn page(state: &AppState, viewer: &Viewer, seek: &Seek) -> AppResult<Vec<ApiKey>> {
     let mut conn = state.conn().await?;
-    Ok(ApiKey::page(&mut conn, owner_filter(viewer), before, limit).await?)
+    Ok(ApiKey::page(&mut conn, owner_filter(viewer), seek).await?)
 }
 
 pub async fn count(state: AppState, viewer: Viewer) -> AppResult<i64> {

@@ -7,10 +7,12 @@ use uuid::Uuid;
 
 use super::rates::RateInput;
 use super::service::{self, LedgerFilter, EVENT_BALANCE_CHANGED};
+use crate::db::keyset::SortKind;
 use crate::error::AppError;
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::ids::parse_id;
+use crate::graphql::order::Ordering;
 use crate::graphql::pagination::{List, Page};
 use crate::graphql::Vnd;
 use crate::viewer::Viewer;
@@ -68,25 +70,30 @@ pub struct BillingQuery;
 #[Object]
 impl BillingQuery {
     /// The ledger, newest first: your own, or for an ADMIN anyone's.
-    #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::page(first.or(last), child_complexity)")]
     async fn ledger(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
         #[graphql(desc = "Only entries matching this; omit for all you may see.")] filter: Option<
             LedgerFilterInput,
         >,
     ) -> Result<List<LedgerEntryNode>> {
         let viewer = ctx.viewer()?;
-        let page = Page::parse(first, after)?;
+        let page = Page::parse(first, after, last, before)?;
         let filter = to_filter(viewer, filter.unwrap_or_default())?;
         let rows = service::list(
             ctx.state(),
             &filter,
-            page.after_parsed()?,
-            page.fetch_limit(),
+            &page.seek(&Ordering::by_id(SortKind::Int, true))?,
         )
         .await?;
         let count = service::count(ctx.state().clone(), filter);

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::{Balance, LedgerEntryKind};
 use crate::db::count::Count;
+use crate::db::keyset::Seek;
 
 #[derive(QueryableByName, Clone, Debug)]
 pub struct Entry {
@@ -233,26 +234,25 @@ impl Entry {
         Ok(open.into_iter().next())
     }
 
-    /// Newest first; `after` is the id of the last entry already seen.
+    /// Newest first (or reversed, for a backward page), keyset on id.
     pub async fn page(
         conn: &mut AsyncPgConnection,
         filter: &LedgerFilter,
-        after: Option<i64>,
-        limit: i64,
+        seek: &Seek,
     ) -> QueryResult<Vec<Self>> {
-        Self::bind_filter(
+        let (order, past, limit) = seek.raw_sql(None, "id", 7);
+        let query = Self::bind_filter(
             diesel::sql_query(format!(
-                "SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE {LEDGER_FILTER}
-                   AND ($7::bigint IS NULL OR id < $7)
-                 ORDER BY id DESC LIMIT $8"
+                "SELECT {ENTRY_COLUMNS} FROM ledger_entries WHERE {LEDGER_FILTER} {past}
+                 ORDER BY {order} LIMIT ${limit}"
             ))
             .into_boxed(),
             filter,
-        )
-        .bind::<Nullable<BigInt>, _>(after)
-        .bind::<BigInt, _>(limit)
-        .load(conn)
-        .await
+        );
+        seek.bind_cursor(false, query)
+            .bind::<BigInt, _>(seek.limit)
+            .load(conn)
+            .await
     }
 
     pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Self>> {

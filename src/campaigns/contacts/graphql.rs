@@ -4,9 +4,12 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 
 use super::model::{Contact, ContactState};
 use super::service::{self, ContactInput};
+use super::sort::{self, ContactOrder};
 use crate::compliance::SkipReason;
+use crate::db::keyset::SortKind;
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids::{numbered_id, parse_id};
+use crate::graphql::order::Ordering;
 use crate::graphql::pagination::{List, Page};
 
 pub struct ContactNode(pub Contact);
@@ -151,8 +154,12 @@ pub struct ContactsQuery;
 
 #[Object]
 impl ContactsQuery {
-    #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
-    /// A campaign's contacts in the order they were added, for its owner or an ADMIN.
+    #[graphql(complexity = "crate::graphql::cost::page(first.or(last), child_complexity)")]
+    /// A campaign's contacts in the order they were added unless `orderBy` says otherwise, for its owner or an ADMIN.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay's four paging arguments, a filter and an order are GraphQL arguments"
+    )]
     async fn contacts(
         &self,
         ctx: &Context<'_>,
@@ -160,10 +167,20 @@ impl ContactsQuery {
         #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
         #[graphql(desc = "Only contacts in these states or matching a search; omit for all.")]
         filter: Option<ContactsFilter>,
+        #[graphql(desc = "Sort order; import order (first added first) when omitted.")]
+        order_by: Option<ContactOrder>,
     ) -> Result<List<ContactNode>> {
-        let page = Page::parse(first, after)?;
+        let page = Page::parse(first, after, last, before)?;
+        let (sort, ordering) =
+            Ordering::of(ContactOrder::pair(order_by), sort::DEFAULT, SortKind::Int);
         let campaign_id = parse_id("campaignId", &campaign_id)?;
         let filter = filter.unwrap_or_default();
         let (rows, filter) = service::page(
@@ -172,12 +189,17 @@ impl ContactsQuery {
             campaign_id,
             filter.states,
             filter.search.as_deref(),
-            page.after_parsed()?,
-            page.fetch_limit(),
+            sort,
+            &page.seek(&ordering)?,
         )
         .await?;
         let count = service::count(ctx.state().clone(), campaign_id, filter);
-        Ok(page.connection(rows, |c| c.id.to_string(), ContactNode, count))
+        Ok(page.connection(
+            rows,
+            |c| ordering.cursor(sort.value(c), c.id),
+            ContactNode,
+            count,
+        ))
     }
 }
 

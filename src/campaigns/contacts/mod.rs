@@ -5,5 +5,6 @@ pub mod import;
 pub mod loaders;
 pub mod model;
 pub mod service;
+pub mod sort;
 
 pub use model::{Contact, ContactState};

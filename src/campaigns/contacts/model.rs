@@ -8,6 +8,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::sort::ContactOrderField;
+use crate::db::keyset::{Seek, Sort};
 use crate::db::schema::campaign_contacts;
 use crate::phone::E164;
 use crate::text_enum;
@@ -138,15 +140,16 @@ impl Contact {
         conn: &mut AsyncPgConnection,
         campaign_id: Uuid,
         filter: &ContactFilter,
-        after: Option<i64>,
-        limit: i64,
+        sort: ContactOrderField,
+        seek: &Seek,
     ) -> QueryResult<Vec<Self>> {
+        let column = sort.column().map(|(sql, _)| sql);
         let mut query = Self::filtered(campaign_id, filter)
-            .order(campaign_contacts::id)
-            .limit(limit)
+            .order(seek.order(column, "campaign_contacts.id"))
+            .limit(seek.limit)
             .select(Self::as_select());
-        if let Some(after) = after {
-            query = query.filter(campaign_contacts::id.gt(after));
+        if let Some(past) = seek.past(column, "campaign_contacts.id") {
+            query = query.filter(past);
         }
         query.load(conn).await
     }

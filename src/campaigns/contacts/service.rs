@@ -5,8 +5,10 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::model::{Contact, ContactFilter, ContactSearch, ContactState, NewContact, StateCounts};
+use super::sort::ContactOrderField;
 use crate::app::AppState;
 use crate::campaigns;
+use crate::db::keyset::Seek;
 use crate::error::{AppError, AppResult};
 use crate::phone;
 use crate::viewer::Viewer;
@@ -134,8 +136,8 @@ pub async fn page(
     campaign_id: Uuid,
     states: Option<Vec<ContactState>>,
     search: Option<&str>,
-    after: Option<i64>,
-    limit: i64,
+    sort: ContactOrderField,
+    seek: &Seek,
 ) -> AppResult<(Vec<Contact>, ContactFilter)> {
     let campaign = campaigns::service::get(state, viewer, campaign_id).await?;
     let search =
@@ -146,14 +148,7 @@ pub async fn page(
             }
         });
     let filter = ContactFilter { states, search };
-    let rows = Contact::page(
-        &mut *state.conn().await?,
-        campaign_id,
-        &filter,
-        after,
-        limit,
-    )
-    .await?;
+    let rows = Contact::page(&mut *state.conn().await?, campaign_id, &filter, sort, seek).await?;
     Ok((rows, filter))
 }
 

@@ -6,10 +6,13 @@ use super::inputs::CampaignsFilter;
 use super::reasons::{CampaignPreflight, PreflightIssue, PreflightIssueCode};
 use super::types::CampaignNode;
 use crate::campaigns::model::CampaignFilter;
+use crate::campaigns::sort::{self, CampaignOrder};
 use crate::campaigns::voices::{self, Voice};
 use crate::campaigns::{listing, preflight, service};
+use crate::db::keyset::SortKind;
 use crate::graphql::context::ContextExt;
 use crate::graphql::ids::parse_id;
+use crate::graphql::order::Ordering;
 use crate::graphql::pagination::{List, Page};
 use crate::graphql::Vnd;
 
@@ -41,19 +44,32 @@ impl CampaignsQuery {
         Ok(voices::of(language.as_deref()))
     }
 
-    /// Your campaigns, newest first; an ADMIN sees everyone's.
-    #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
+    /// Your campaigns, newest first unless `orderBy` says otherwise; an ADMIN sees everyone's.
+    #[graphql(complexity = "crate::graphql::cost::page(first.or(last), child_complexity)")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay's four paging arguments, a filter and an order are GraphQL arguments"
+    )]
     async fn campaigns(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
         #[graphql(desc = "Only campaigns with this status or name; omit for all.")] filter: Option<
             CampaignsFilter,
         >,
+        #[graphql(desc = "Sort order; newest first when omitted.")] order_by: Option<CampaignOrder>,
     ) -> Result<List<CampaignNode>> {
-        let page = Page::parse(first, after)?;
+        let page = Page::parse(first, after, last, before)?;
+        let (sort, ordering) =
+            Ordering::of(CampaignOrder::pair(order_by), sort::DEFAULT, SortKind::Uuid);
         let filter = filter.unwrap_or_default();
         let filter = CampaignFilter {
             owner_id: None,
@@ -61,15 +77,14 @@ impl CampaignsQuery {
             search: filter.search.filter(|s| !s.trim().is_empty()),
         };
         let filter = listing::scoped(ctx.viewer()?, filter);
-        let rows = listing::page(
-            ctx.state(),
-            &filter,
-            page.after_parsed()?,
-            page.fetch_limit(),
-        )
-        .await?;
+        let rows = listing::page(ctx.state(), &filter, sort, &page.seek(&ordering)?).await?;
         let count = listing::count(ctx.state().clone(), filter);
-        Ok(page.connection(rows, |c| c.id.to_string(), CampaignNode, count))
+        Ok(page.connection(
+            rows,
+            |c| ordering.cursor(sort.value(c), c.id),
+            CampaignNode,
+            count,
+        ))
     }
 
     /// Everything that would stop the campaign from starting, warnings, and its cost estimate (owner or ADMIN; free).

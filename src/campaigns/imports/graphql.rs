@@ -1,5 +1,7 @@
 //! `importContacts`, `cancelImport`, `import` and `imports`.
 
+use crate::db::keyset::SortKind;
+use crate::graphql::order::Ordering;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Upload, ID};
 use chrono::{DateTime, Utc};
 
@@ -61,22 +63,23 @@ impl ImportNode {
         self.0.invalid
     }
     /// The first 1,000 refused rows with their reasons, in file order.
-    #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::page(first.or(last), child_complexity)")]
     async fn errors(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
     ) -> Result<List<ImportErrorNode>> {
-        let page = Page::parse(first, after)?;
-        let rows = service::errors(
-            ctx.state(),
-            self.0.id,
-            page.after_parsed()?,
-            page.fetch_limit(),
-        )
-        .await?;
+        let page = Page::parse(first, after, last, before)?;
+        let seek = page.seek(&Ordering::by_id(SortKind::Int, false))?;
+        let rows = service::errors(ctx.state(), self.0.id, &seek).await?;
         let count = service::errors_count(ctx.state().clone(), self.0.id);
         Ok(page.connection(rows, |e| e.row_no.to_string(), ImportErrorNode::from, count))
     }
@@ -153,7 +156,7 @@ impl ImportsQuery {
         )))
     }
 
-    #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::page(first.or(last), child_complexity)")]
     /// A campaign's contact imports, newest first, for its owner or an ADMIN.
     async fn imports(
         &self,
@@ -162,17 +165,17 @@ impl ImportsQuery {
         #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
     ) -> Result<List<ImportNode>> {
-        let page = Page::parse(first, after)?;
+        let page = Page::parse(first, after, last, before)?;
+        let seek = page.seek(&Ordering::by_id(SortKind::Uuid, true))?;
         let campaign_id = parse_id("campaignId", &campaign_id)?;
-        let rows = service::page(
-            ctx.state(),
-            ctx.viewer()?,
-            campaign_id,
-            page.after_parsed()?,
-            page.fetch_limit(),
-        )
-        .await?;
+        let rows = service::page(ctx.state(), ctx.viewer()?, campaign_id, &seek).await?;
         let count = service::count(ctx.state().clone(), campaign_id);
         Ok(page.connection(rows, |i| i.id.to_string(), ImportNode, count))
     }

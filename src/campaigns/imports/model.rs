@@ -1,5 +1,6 @@
 //! The `imports`, `import_file_parts` and `import_errors` tables.
 
+use crate::db::keyset::Seek;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -110,17 +111,16 @@ impl Import {
     pub async fn page(
         conn: &mut AsyncPgConnection,
         campaign_id: Uuid,
-        after: Option<Uuid>,
-        limit: i64,
+        seek: &Seek,
     ) -> QueryResult<Vec<Self>> {
         let mut query = imports::table
             .filter(imports::campaign_id.eq(campaign_id))
             .select(Self::as_select())
-            .order(imports::id.desc())
-            .limit(limit)
-            .into_boxed();
-        if let Some(after) = after {
-            query = query.filter(imports::id.lt(after));
+            .into_boxed()
+            .order(seek.order(None, "imports.id"))
+            .limit(seek.limit);
+        if let Some(past) = seek.past(None, "imports.id") {
+            query = query.filter(past);
         }
         query.load(conn).await
     }
@@ -266,17 +266,18 @@ pub async fn insert_errors(conn: &mut AsyncPgConnection, rows: &[ImportError]) -
 pub async fn errors_page(
     conn: &mut AsyncPgConnection,
     import_id: Uuid,
-    after: Option<i64>,
-    limit: i64,
+    seek: &Seek,
 ) -> QueryResult<Vec<ImportError>> {
-    import_errors::table
+    let mut query = import_errors::table
         .filter(import_errors::import_id.eq(import_id))
-        .filter(import_errors::row_no.gt(after.unwrap_or(0)))
-        .order(import_errors::row_no)
-        .limit(limit)
         .select(ImportError::as_select())
-        .load(conn)
-        .await
+        .into_boxed()
+        .order(seek.order(None, "import_errors.row_no"))
+        .limit(seek.limit);
+    if let Some(past) = seek.past(None, "import_errors.row_no") {
+        query = query.filter(past);
+    }
+    query.load(conn).await
 }
 
 pub async fn errors_count(conn: &mut AsyncPgConnection, import_id: Uuid) -> QueryResult<i64> {

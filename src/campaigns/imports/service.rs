@@ -1,6 +1,7 @@
 //! Import rules: who may import into which campaign, how many at once, who sees and cancels an
 //! import; the file is stored and the job enqueued in the transaction that creates the import.
 
+use crate::db::keyset::Seek;
 use diesel::sql_types::{Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -149,25 +150,19 @@ pub async fn page(
     state: &AppState,
     viewer: &Viewer,
     campaign_id: Uuid,
-    after: Option<Uuid>,
-    limit: i64,
+    seek: &Seek,
 ) -> AppResult<Vec<Import>> {
     campaigns::service::get(state, viewer, campaign_id).await?;
-    Ok(Import::page(&mut *state.conn().await?, campaign_id, after, limit).await?)
+    Ok(Import::page(&mut *state.conn().await?, campaign_id, seek).await?)
 }
 
 pub async fn count(state: AppState, campaign_id: Uuid) -> AppResult<i64> {
     Ok(Import::count(&mut *state.conn().await?, campaign_id).await?)
 }
 
-/// An import's stored refused rows, after row `after`; the import was already shown to the viewer.
-pub async fn errors(
-    state: &AppState,
-    import_id: Uuid,
-    after: Option<i64>,
-    limit: i64,
-) -> AppResult<Vec<ImportError>> {
-    Ok(model::errors_page(&mut *state.conn().await?, import_id, after, limit).await?)
+/// A page of an import's stored refused rows; the import was already shown to the viewer.
+pub async fn errors(state: &AppState, import_id: Uuid, seek: &Seek) -> AppResult<Vec<ImportError>> {
+    Ok(model::errors_page(&mut *state.conn().await?, import_id, seek).await?)
 }
 
 pub async fn errors_count(state: AppState, import_id: Uuid) -> AppResult<i64> {

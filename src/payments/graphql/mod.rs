@@ -2,12 +2,15 @@
 
 use super::model::{TopUp, TopUpStatus};
 use super::service;
+use super::sort::{self, TopUpOrder};
 use super::unmatched::{self, Resolution};
 use super::unmatched_model::UnmatchedPaymentStatus;
 use crate::app::AppState;
+use crate::db::keyset::SortKind;
 use crate::graphql::context::ContextExt;
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::ids::parse_id;
+use crate::graphql::order::Ordering;
 use crate::graphql::pagination::{List, Page};
 use async_graphql::{Context, InputObject, Object, Result, ID};
 
@@ -22,37 +25,47 @@ pub use types::{
     UnmatchedPaymentNode,
 };
 
-fn parse_after(page: &Page) -> Result<Option<uuid::Uuid>> {
-    Ok(page.after_parsed::<uuid::Uuid>()?)
-}
-
 #[derive(Default)]
 pub struct PaymentsQuery;
 
 #[Object]
 impl PaymentsQuery {
     /// Your own top-ups, newest first (any signed-in user).
-    #[graphql(complexity = "crate::graphql::cost::page(first, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::page(first.or(last), child_complexity)")]
     async fn top_ups(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
+        #[graphql(desc = "Sort order; newest first when omitted.")] order_by: Option<TopUpOrder>,
     ) -> Result<List<TopUpNode>> {
         let viewer = ctx.viewer()?;
-        let page = Page::parse(first, after)?;
+        let page = Page::parse(first, after, last, before)?;
+        let (sort, ordering) =
+            Ordering::of(TopUpOrder::pair(order_by), sort::DEFAULT, SortKind::Uuid);
         let mut conn = ctx.state().conn().await?;
         let rows = TopUp::list(
             &mut conn,
             Some(viewer.id),
             None,
-            parse_after(&page)?,
-            page.fetch_limit(),
+            sort,
+            &page.seek(&ordering)?,
         )
         .await?;
         let count = count_top_ups(ctx.state().clone(), Some(viewer.id), None);
-        Ok(page.connection(rows, |t| t.id.to_string(), TopUpNode, count))
+        Ok(page.connection(
+            rows,
+            |t| ordering.cursor(sort.value(t), t.id),
+            TopUpNode,
+            count,
+        ))
     }
 
     #[graphql(complexity = "crate::graphql::cost::LOOKUP + child_complexity")]
@@ -69,7 +82,11 @@ impl PaymentsQuery {
     /// Everyone's top-ups, newest first; filter by status to find NEEDS_REVIEW (ADMIN only).
     #[graphql(
         guard = "AdminGuard",
-        complexity = "crate::graphql::cost::page(first, child_complexity)"
+        complexity = "crate::graphql::cost::page(first.or(last), child_complexity)"
+    )]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "Relay's four paging arguments, a filter and an order are GraphQL arguments"
     )]
     async fn all_top_ups(
         &self,
@@ -77,10 +94,19 @@ impl PaymentsQuery {
         #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
         #[graphql(desc = "Only top-ups in these statuses or of this user; omit for all.")]
         filter: Option<TopUpFilter>,
+        #[graphql(desc = "Sort order; newest first when omitted.")] order_by: Option<TopUpOrder>,
     ) -> Result<List<TopUpNode>> {
-        let page = Page::parse(first, after)?;
+        let page = Page::parse(first, after, last, before)?;
+        let (sort, ordering) =
+            Ordering::of(TopUpOrder::pair(order_by), sort::DEFAULT, SortKind::Uuid);
         let filter = filter.unwrap_or_default();
         let user = filter
             .user_id
@@ -91,18 +117,23 @@ impl PaymentsQuery {
             &mut conn,
             user,
             filter.statuses.as_deref(),
-            parse_after(&page)?,
-            page.fetch_limit(),
+            sort,
+            &page.seek(&ordering)?,
         )
         .await?;
         let count = count_top_ups(ctx.state().clone(), user, filter.statuses);
-        Ok(page.connection(rows, |t| t.id.to_string(), TopUpNode, count))
+        Ok(page.connection(
+            rows,
+            |t| ordering.cursor(sort.value(t), t.id),
+            TopUpNode,
+            count,
+        ))
     }
 
     /// Payments that settled no order (a second payment for a settled top-up, a transfer whose memo matches nothing), newest first (ADMIN only).
     #[graphql(
         guard = "AdminGuard",
-        complexity = "crate::graphql::cost::page(first, child_complexity)"
+        complexity = "crate::graphql::cost::page(first.or(last), child_complexity)"
     )]
     async fn unmatched_payments(
         &self,
@@ -110,14 +141,19 @@ impl PaymentsQuery {
         #[graphql(desc = "How many to return, 0 to 500 (default 50).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after: the endCursor of the previous page.")]
         after: Option<String>,
+        #[graphql(
+            desc = "How many to return from the end, 0 to 500 (default 50); not with first."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Cursor to page back from: the startCursor of the following page.")]
+        before: Option<String>,
         #[graphql(desc = "Only payments in these statuses, such as NEEDS_REVIEW; omit for all.")]
         filter: Option<UnmatchedPaymentFilter>,
     ) -> Result<List<UnmatchedPaymentNode>> {
-        let page = Page::parse(first, after)?;
+        let page = Page::parse(first, after, last, before)?;
         let statuses = filter.unwrap_or_default().statuses;
-        let after = parse_after(&page)?;
-        let rows =
-            unmatched::page(ctx.state(), statuses.as_deref(), after, page.fetch_limit()).await?;
+        let seek = page.seek(&Ordering::by_id(SortKind::Uuid, true))?;
+        let rows = unmatched::page(ctx.state(), statuses.as_deref(), &seek).await?;
         let count = unmatched::count(ctx.state().clone(), statuses);
         Ok(page.connection(rows, |p| p.id.to_string(), UnmatchedPaymentNode, count))
     }

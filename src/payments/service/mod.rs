@@ -10,7 +10,9 @@ use super::model::{set_links, NewTopUp, TopUp, TopUpMethod, TopUpStatus};
 use super::protocol::{momo, vietqr, zalopay};
 use super::settle::{self, Report};
 use crate::app::AppState;
+use crate::db::keyset::Seek;
 use crate::error::{AppError, AppResult};
+use crate::payments::sort::TopUpOrderField;
 use crate::viewer::Viewer;
 
 mod review;
@@ -72,8 +74,12 @@ pub async fn create(
         &mut conn,
         Some(viewer.id),
         Some(&[TopUpStatus::Pending]),
-        None,
-        MAX_PENDING + 1,
+        TopUpOrderField::CreatedAt,
+        &Seek {
+            from: None,
+            descending: true,
+            limit: MAX_PENDING + 1,
+        },
     )
     .await?
     .len() as i64;
