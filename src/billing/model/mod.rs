@@ -4,12 +4,14 @@
 mod balances;
 mod ledger_entries;
 mod rates;
+mod statement_rows;
 
 pub use balances::Balance;
 pub use ledger_entries::{
-    CallMoneyRow, Entry, LedgerFilter, Line, NewEntry, NewHolds, OpenHold, ENTRY_COLUMNS,
+    CallMoneyRow, Entry, LedgerFilter, NewEntry, NewHolds, OpenHold, ENTRY_COLUMNS,
 };
 pub use rates::{Rate, RateInput};
+pub use statement_rows::Line;
 
 crate::text_enum! {
     /// What moved a user's money.
