@@ -256,8 +256,11 @@ async fn new_user(state: &AppState, role: &str) -> Uuid {
 /// A fresh user holding one ACTIVE number on the fixture's account, to dial legs from.
 async fn new_owner(state: &AppState, fixture: &Fixture) -> Owner {
     let user = new_user(state, "USER").await;
+    // Numbers from a counter: a random one collides now and then across a run's many cases.
+    static NEXT_NUMBER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let did = Uuid::new_v4();
-    let did_number = format!("+84283{:07}", did.as_u128() % 10_000_000);
+    let n = NEXT_NUMBER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let did_number = format!("+84283{n:07}");
     diesel::sql_query(
         "INSERT INTO dids (id, twilio_account_id, phone_number, twilio_sid, country, assigned_user_id)
          VALUES ($1, $2, $3, $4, 'VN', $5)",
