@@ -24,8 +24,8 @@ struct ContactRow {
 
 #[derive(QueryableByName)]
 struct Open {
-    #[diesel(sql_type = BigInt)]
-    open: i64,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    open: bool,
 }
 
 /// A call Twilio never saw (refused, or lost in a crash before the request) rang nobody: the
@@ -106,11 +106,13 @@ pub async fn complete_if_done(
     conn: &mut diesel_async::AsyncPgConnection,
     campaign_id: Uuid,
 ) -> AppResult<Option<Campaign>> {
-    let open: Open = diesel::sql_query("SELECT count(*) AS open FROM campaign_contacts WHERE campaign_id = $1 AND state IN ('PENDING', 'CALLING')")
+    // EXISTS stops at the first open contact: every settlement asks, and a count would read
+    // all of a big campaign's pending contacts each time.
+    let open: Open = diesel::sql_query("SELECT EXISTS (SELECT 1 FROM campaign_contacts WHERE campaign_id = $1 AND state IN ('PENDING', 'CALLING')) AS open")
         .bind::<SqlUuid, _>(campaign_id)
         .get_result(conn)
         .await?;
-    if open.open > 0 {
+    if open.open {
         return Ok(None);
     }
     let campaign = Campaign::find_for_update(conn, campaign_id).await?;
